@@ -1,0 +1,90 @@
+"""The normalized datasets. Column names here are the contract analysts and dashboards rely on;
+their docs become DuckDB comments on the history tables and the data dictionary."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from sources.base import PRICE_DTYPE, Column, Dataset
+
+_VALID_FROM = Column(
+    "valid_from",
+    pl.Date,
+    "Date the values took effect as declared by the source; null in a parsed frame when the source "
+    "declares none (history then uses the first observation).",
+)
+
+TOKEN_PRICES = Dataset(
+    name="token_prices",
+    doc="Hosted-model list prices per million tokens, one row per source, provider, model, tier, "
+    "service tier and off-peak window.",
+    key=("source", "provider", "model", "tier", "service_tier", "off_peak"),
+    columns=(
+        Column("source", pl.Utf8, "Upstream the price came from (genai_prices, litellm, openrouter, curated)."),
+        Column("provider", pl.Utf8, "Who sells the tokens (openai, anthropic, aws, azure, openrouter, ...)."),
+        Column("model", pl.Utf8, "The model id as the source writes it."),
+        Column("canonical_model", pl.Utf8, "One id for the same model across sources and resellers, "
+               "e.g. openai/o3; null when no alias rule maps it (see marts.unmapped_models)."),
+        Column("tier", pl.Utf8, "Context tier: 'base', or the prompt-size threshold such as '>200k'."),
+        Column("service_tier", pl.Utf8, "Service level: 'standard', or 'flex', 'priority', 'fast' ..."),
+        Column("off_peak", pl.Boolean, "True for a discounted time-of-day window (e.g. DeepSeek off-peak)."),
+        Column("mode", pl.Utf8, "Modality the price is for: chat, embedding, image, audio, rerank, ..."),
+        Column("input_usd_per_mtok", PRICE_DTYPE, "USD per million input (prompt) tokens."),
+        Column("output_usd_per_mtok", PRICE_DTYPE, "USD per million output (completion) tokens."),
+        Column("cache_read_usd_per_mtok", PRICE_DTYPE, "USD per million cached input tokens read; null if not stated."),
+        Column("cache_write_usd_per_mtok", PRICE_DTYPE, "USD per million input tokens written to the cache; null if not stated."),
+        Column("batch_input_usd_per_mtok", PRICE_DTYPE, "USD per million input tokens through the batch API; null if not stated."),
+        Column("batch_output_usd_per_mtok", PRICE_DTYPE, "USD per million output tokens through the batch API; null if not stated."),
+        Column("context_window", pl.Int64, "Maximum context length in tokens, where the source states it."),
+        Column("max_output_tokens", pl.Int64, "Maximum output tokens per request, where the source states it."),
+        Column("currency", pl.Utf8, "ISO currency of every price column (USD for all current sources)."),
+        _VALID_FROM,
+    ),
+)
+
+GPU_RATES = Dataset(
+    name="gpu_rates",
+    doc="GPU rental rates per instance and per GPU-hour, one row per source, provider, instance "
+    "type, region and pricing type.",
+    key=("source", "provider", "instance_type", "region", "pricing_type"),
+    columns=(
+        Column("source", pl.Utf8, "Upstream the rate came from (skypilot, azure, vastai, runpod, curated)."),
+        Column("provider", pl.Utf8, "Cloud or marketplace renting the GPU (aws, gcp, azure, lambda, runpod, ...)."),
+        Column("instance_type", pl.Utf8, "Instance, SKU or offer id as the provider names it."),
+        Column("region", pl.Utf8, "Region or location as the provider names it; '' when not regional."),
+        Column("pricing_type", pl.Utf8, "on_demand, spot, reserved_1y, reserved_3y, committed_<N>m or marketplace."),
+        Column("accelerator", pl.Utf8, "Canonical accelerator id (e.g. nvidia-h100-sxm-80gb); null when the "
+               "name maps to nothing (see marts.unmapped_accelerators)."),
+        Column("accelerator_name", pl.Utf8, "The accelerator name as the source writes it."),
+        Column("gpu_count", PRICE_DTYPE, "GPUs in the instance; fractional for shared GPUs."),
+        Column("usd_per_instance_hour", PRICE_DTYPE, "Price of the whole instance per hour."),
+        Column("usd_per_gpu_hour", PRICE_DTYPE, "usd_per_instance_hour / gpu_count."),
+        Column("currency", pl.Utf8, "ISO currency of the price columns."),
+        _VALID_FROM,
+    ),
+)
+
+ACCELERATORS = Dataset(
+    name="accelerators",
+    doc="Accelerator specifications: dense throughput per precision, memory, bandwidth, power, price.",
+    key=("source", "accelerator"),
+    columns=(
+        Column("source", pl.Utf8, "Where the spec row came from (curated, epoch)."),
+        Column("accelerator", pl.Utf8, "Canonical accelerator id."),
+        Column("vendor", pl.Utf8, "nvidia, amd, google, intel, aws, ..."),
+        Column("memory_gb", PRICE_DTYPE, "On-package memory in GB (1e9 bytes)."),
+        Column("memory_bandwidth_tbps", PRICE_DTYPE, "Memory bandwidth in TB/s (1e12 bytes per second)."),
+        Column("bf16_dense_tflops", PRICE_DTYPE, "Dense (not sparse) BF16 tensor TFLOPS."),
+        Column("fp8_dense_tflops", PRICE_DTYPE, "Dense FP8 tensor TFLOPS; null where unsupported."),
+        Column("int8_dense_tops", PRICE_DTYPE, "Dense INT8 tensor TOPS; null where unsupported."),
+        Column("fp4_dense_tflops", PRICE_DTYPE, "Dense FP4 tensor TFLOPS; null where unsupported."),
+        Column("tdp_w", PRICE_DTYPE, "Thermal design power in watts."),
+        Column("interconnect", pl.Utf8, "Scale-up interconnect (NVLink 4, Infinity Fabric, ICI, PCIe ...)."),
+        Column("release_date", pl.Date, "Release or general availability date."),
+        Column("launch_price_usd", PRICE_DTYPE, "Launch or list price in USD where published; null otherwise."),
+        Column("source_url", pl.Utf8, "Where the values of this row can be checked."),
+        _VALID_FROM,
+    ),
+)
+
+DATASETS = {d.name: d for d in (TOKEN_PRICES, GPU_RATES, ACCELERATORS)}
