@@ -65,6 +65,9 @@ class Column:
     doc: str
 
 
+_VALIDITY = ("valid_from", "valid_to")
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A normalized dataset: its columns (the analysts' contract) and its natural key."""
@@ -80,7 +83,7 @@ class Dataset:
 
     @property
     def value_columns(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if c.name not in self.key and c.name != "valid_from")
+        return tuple(c.name for c in self.columns if c.name not in self.key and c.name not in _VALIDITY)
 
     def frame(self, records: list[dict[str, Any]]) -> pl.DataFrame:
         """Build a frame with exactly this schema; missing optional fields become null."""

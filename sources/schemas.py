@@ -14,6 +14,13 @@ _VALID_FROM = Column(
     "declares none (history then uses the first observation).",
 )
 
+_VALID_TO = Column(
+    "valid_to",
+    pl.Date,
+    "Date (exclusive) the source declares the values end, e.g. when a dated price change drops a "
+    "context tier; null when the source declares no end.",
+)
+
 TOKEN_PRICES = Dataset(
     name="token_prices",
     doc="Hosted-model list prices per million tokens, one row per source, provider, model, tier, "
@@ -39,6 +46,7 @@ TOKEN_PRICES = Dataset(
         Column("max_output_tokens", pl.Int64, "Maximum output tokens per request, where the source states it."),
         Column("currency", pl.Utf8, "ISO currency of every price column (USD for all current sources)."),
         _VALID_FROM,
+        _VALID_TO,
     ),
 )
 

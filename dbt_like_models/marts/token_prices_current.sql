@@ -1,0 +1,33 @@
+-- description: The token prices in effect today, one row per source, provider, model, context tier, service tier and off-peak window. Read this for "what does X cost now"; use token_prices_asof(date) for any other day.
+-- materialized: table
+-- columns:
+--   source: Upstream the price came from (genai_prices, litellm, openrouter, curated).
+--   provider: Who sells the tokens.
+--   model: The model id as the source writes it.
+--   canonical_model: One id for the same model across sources and resellers; null when unmapped.
+--   tier: Context tier: 'base', or the prompt-size threshold such as '>200k'.
+--   service_tier: 'standard', or 'flex', 'priority', 'fast' ...
+--   off_peak: True for a discounted time-of-day window.
+--   mode: Modality the price is for.
+--   input_usd_per_mtok: USD per million input tokens.
+--   output_usd_per_mtok: USD per million output tokens.
+--   cache_read_usd_per_mtok: USD per million cached input tokens read.
+--   cache_write_usd_per_mtok: USD per million input tokens written to the cache.
+--   batch_input_usd_per_mtok: USD per million input tokens through the batch API.
+--   batch_output_usd_per_mtok: USD per million output tokens through the batch API.
+--   blended_usd_per_mtok: 3:1 input:output blend of the list prices (core blended_price with the default share).
+--   context_window: Maximum context length in tokens.
+--   max_output_tokens: Maximum output tokens per request.
+--   currency: ISO currency of the price columns.
+--   price_since: Date this price took effect; null when it was in effect before the source's first dated change.
+--   last_seen_at: When a payload last carried this price.
+select
+    source, provider, model, canonical_model, tier, service_tier, off_peak, mode,
+    input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok, cache_write_usd_per_mtok,
+    batch_input_usd_per_mtok, batch_output_usd_per_mtok,
+    round(0.75 * input_usd_per_mtok + 0.25 * output_usd_per_mtok, 9) as blended_usd_per_mtok,
+    context_window, max_output_tokens, currency,
+    valid_from as price_since, last_seen_at
+from history.token_prices
+where coalesce(valid_from, date '0001-01-01') <= current_date
+  and (valid_to is null or valid_to > current_date)

@@ -1,0 +1,242 @@
+"""The daily flow as plain functions (Dagster assets, `ingest` and `rebuild` all call these):
+fetch -> archive raw -> parse -> stage -> validate -> merge into history.
+
+One source failing never stops the others: its error is recorded in ``meta.source_runs`` in
+words and the rest of the dataset still lands.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import polars as pl
+
+from pipelines import registry
+from sources.base import Reject, SourceError
+from sources.http import FetchError, Fetched, Http
+from sources.schemas import DATASETS
+from warehouse import history, meta, quarantine, raw
+
+STAGING_EXTRA = {"payload_sha256": pl.Utf8, "observed_at": pl.Datetime("us", "UTC")}
+HISTORY_SCOPE = ("source", "provider")
+
+
+@dataclass
+class SourceOutcome:
+    source: str
+    dataset: str
+    mode: str
+    status: str = "success"
+    rows_in: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    versions_inserted: int = 0
+    duration_s: float = 0.0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    raw.ensure(con)
+    meta.ensure(con)
+    for dataset in DATASETS.values():
+        history.ensure(con, dataset)
+
+
+def _payloads(module: ModuleType, *, offline: bool, http: Http | None) -> tuple[str, list[Fetched], list[str]]:
+    """The mode used and the payloads; a live failure falls back to the embedded default, loudly."""
+    if offline:
+        payloads = module.embedded()
+        return ("embedded", payloads, []) if payloads else ("skipped", [], ["offline and no embedded default"])
+    try:
+        return "live", module.fetch_live(http or Http()), []
+    except (FetchError, SourceError) as e:
+        payloads = module.embedded()
+        if not payloads:
+            raise
+        return "embedded", payloads, [f"live fetch failed ({e}); used the embedded default"]
+
+
+def stage_source(
+    con: duckdb.DuckDBPyConnection,
+    module: ModuleType,
+    *,
+    run_id: str,
+    payloads: list[Fetched] | None = None,
+    mode: str | None = None,
+    offline: bool = False,
+    http: Http | None = None,
+    observed_at: datetime | None = None,
+) -> tuple[SourceOutcome, list[pl.DataFrame]]:
+    """Fetch (unless ``payloads`` are given), archive, parse and rule-check one source."""
+    dataset = DATASETS[module.DATASET]
+    observed_at = observed_at or datetime.now(UTC)
+    started = time.perf_counter()
+    outcome = SourceOutcome(module.NAME, dataset.name, mode or "live")
+    frames: list[pl.DataFrame] = []
+    try:
+        if payloads is None:
+            outcome.mode, payloads, notes = _payloads(module, offline=offline, http=http)
+            outcome.warnings += notes
+        if outcome.mode == "skipped":
+            outcome.status = "skipped"
+        for fetched in payloads:
+            archived = raw.archive(
+                con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
+                url=fetched.url, body=fetched.body, observed_at=observed_at,
+            )
+            result = module.parse(fetched.body, observed_at=observed_at, origin=fetched.url)
+            outcome.warnings += result.warnings
+            outcome.rows_in += result.rows.height + len(result.rejects)
+            outcome.rows_rejected += quarantine.write(
+                con, run_id=run_id, dataset=dataset.name, rejects=result.rejects, payload_sha256=archived.sha256
+            )
+            frames.append(
+                result.rows.with_columns(
+                    pl.lit(archived.sha256).alias("payload_sha256"),
+                    pl.lit(observed_at).cast(STAGING_EXTRA["observed_at"]).alias("observed_at"),
+                )
+            )
+    except (FetchError, SourceError) as e:
+        outcome.status, outcome.error = "failed", str(e)
+        raw.record_failure(
+            con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
+            url=getattr(module, "LIVE_URL", module.NAME), observed_at=observed_at, error=str(e),
+        )
+        frames = []
+    outcome.rows_accepted = sum(f.height for f in frames)
+    outcome.duration_s = time.perf_counter() - started
+    meta.record_source_run(con, run_id=run_id, observed_at=observed_at, **vars(outcome))
+    return outcome, frames
+
+
+def staging_table(dataset_name: str) -> str:
+    return f"staging.{dataset_name}"
+
+
+def write_staging(con: duckdb.DuckDBPyConnection, dataset_name: str, frames: list[pl.DataFrame]) -> int:
+    dataset = DATASETS[dataset_name]
+    schema = {**dataset.schema, **STAGING_EXTRA}
+    staged = pl.concat([f.select(list(schema)) for f in frames]) if frames else pl.DataFrame(schema=schema)
+    con.execute(f"create or replace table {staging_table(dataset_name)} as select * from staged")
+    return staged.height
+
+
+def stage_dataset(
+    con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str, offline: bool, http: Http | None = None
+) -> list[SourceOutcome]:
+    outcomes, frames = [], []
+    for module in registry.modules(dataset_name):
+        outcome, source_frames = stage_source(con, module, run_id=run_id, offline=offline, http=http)
+        outcomes.append(outcome)
+        frames += source_frames
+    write_staging(con, dataset_name, frames)
+    return outcomes
+
+
+def validate_staged(
+    con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str, docs_dir: Path | None = None
+):
+    """Run the GX suite on staging; failing rows move to quarantine and leave staging."""
+    from pipelines.validation import validate
+
+    dataset = DATASETS[dataset_name]
+    staged = con.execute(f"select * from {staging_table(dataset_name)}").pl()
+    outcome = validate(dataset, staged, docs_dir=docs_dir)
+    by_payload: dict[str, list[Reject]] = {}
+    for item in outcome.rejected:
+        row = item["row"]
+        for failure in item["failures"]:
+            rule, column, value = failure.split("|", 2)
+            reason = f"{row['source']}: {dataset_name} row {_row_label(dataset, row)} fails {rule[3:]} on {column} = {value}"
+            by_payload.setdefault(row["payload_sha256"], []).append(
+                Reject(row["source"], rule, reason, row, column, value)
+            )
+    for sha, rejects in by_payload.items():
+        quarantine.write(con, run_id=run_id, dataset=dataset_name, rejects=rejects, payload_sha256=sha)
+        for source in {r.source for r in rejects}:
+            n = len({id(r.record) for r in rejects if r.source == source})
+            con.execute(
+                "update meta.source_runs set rows_rejected = rows_rejected + ?, rows_accepted = rows_accepted - ? "
+                "where run_id = ? and source = ? and dataset = ?",
+                [n, n, run_id, source, dataset_name],
+            )
+    if outcome.rejected:
+        write_staging(con, dataset_name, [outcome.passed])
+    return outcome
+
+
+def _row_label(dataset, row: dict) -> str:
+    return "/".join(str(row.get(k)) for k in dataset.key if k != "source")
+
+
+def merge_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str) -> int:
+    """Merge each staged payload into history in observation order; returns versions inserted."""
+    dataset = DATASETS[dataset_name]
+    staged = con.execute(f"select * from {staging_table(dataset_name)} order by observed_at").pl()
+    total = 0
+    for (sha, observed_at, source), frame in staged.group_by(
+        ["payload_sha256", "observed_at", "source"], maintain_order=True
+    ):
+        stats = history.merge(con, dataset, frame, observed_at=observed_at, payload_sha256=sha,
+                              scope=HISTORY_SCOPE)
+        total += stats.inserted
+        con.execute(
+            "update meta.source_runs set versions_inserted = coalesce(versions_inserted, 0) + ? "
+            "where run_id = ? and source = ? and dataset = ?",
+            [stats.inserted, run_id, source, dataset_name],
+        )
+    return total
+
+
+def new_run_id(kind: str) -> str:
+    return f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+
+
+def macro_sql() -> list[str]:
+    """Every macro the warehouse and the snapshot carry: core formulas, then table macros."""
+    from core.macros import macro_statements
+    from warehouse.models import macro_files
+
+    return [*macro_statements(), *(p.read_text() for p in macro_files())]
+
+
+def build_models(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    from warehouse import models
+
+    for statement in macro_sql():
+        con.execute(statement)
+    return {m.table: models.build(con, m) for m in models.discover()}
+
+
+def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
+    con.execute(
+        "insert into meta.runs values (?, ?, ?, null, 'running', null) on conflict do nothing",
+        [run_id, kind, meta.now()],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """Close the run as success, or partial when a source failed; returns the status."""
+    failed = con.execute(
+        "select list(source || ' (' || dataset || ')') from meta.source_runs where run_id = ? and status = 'failed'",
+        [run_id],
+    ).fetchone()[0]
+    status = "partial" if failed else "success"
+    summary = f"failed sources: {', '.join(failed)}" if failed else "all sources landed"
+    meta.finish_run(con, run_id, status, summary)
+    return status
+
+
+def publish_all(con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
+    from warehouse import publish
+
+    finish_run(con, run_id)
+    path = publish.publish(con, macro_sql())
+    publish.export_parquet(con)
+    return path

@@ -1,0 +1,128 @@
+"""The raw archive: every payload's verbatim bytes, stored once per content, and every fetch of it.
+
+``raw.payloads`` holds each distinct body once (keyed by sha256) so a daily refresh of an
+unchanged 2 MB feed costs nothing; ``raw.fetches`` records each observation (which run, source,
+mode, when), which is what ``rebuild`` replays in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from warehouse.db import comment_on_column, comment_on_table
+
+DDL = """
+create table if not exists raw.payloads (
+    sha256 varchar primary key,
+    source varchar not null,
+    dataset varchar not null,
+    url varchar not null,
+    fetched_at timestamptz not null,
+    size bigint not null,
+    body blob not null
+);
+create table if not exists raw.fetches (
+    fetch_id varchar primary key,
+    run_id varchar not null,
+    source varchar not null,
+    dataset varchar not null,
+    mode varchar not null,
+    url varchar not null,
+    observed_at timestamptz not null,
+    sha256 varchar,
+    error varchar
+);
+"""
+
+DOCS = {
+    "raw.payloads": (
+        "Every distinct payload body exactly as fetched, stored once per sha256.",
+        {
+            "sha256": "SHA-256 of body; the lineage id history rows point to.",
+            "source": "Source module that fetched it.",
+            "dataset": "Dataset it feeds (token_prices, gpu_rates, accelerators).",
+            "url": "Where it came from (query strings removed), a file path, or package:<name>==<version>.",
+            "fetched_at": "When this body was first fetched.",
+            "size": "Body size in bytes.",
+            "body": "The verbatim bytes.",
+        },
+    ),
+    "raw.fetches": (
+        "One row per fetch attempt: what rebuild replays, in observed_at order.",
+        {
+            "fetch_id": "Unique id of this fetch.",
+            "run_id": "The refresh or ingest run that made it (meta.runs).",
+            "source": "Source module.",
+            "dataset": "Dataset it feeds.",
+            "mode": "live, embedded or file.",
+            "url": "Where the body came from.",
+            "observed_at": "When the data was observed: fetch time, or --observed-at for a file.",
+            "sha256": "The body in raw.payloads; null when the fetch failed.",
+            "error": "Why the fetch failed, in words; null on success.",
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Archived:
+    fetch_id: str
+    sha256: str
+    new: bool
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+    for table, (doc, columns) in DOCS.items():
+        comment_on_table(con, table, doc)
+        for column, text in columns.items():
+            comment_on_column(con, table, column, text)
+
+
+def archive(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    source: str,
+    dataset: str,
+    mode: str,
+    url: str,
+    body: bytes,
+    observed_at: datetime,
+) -> Archived:
+    sha = hashlib.sha256(body).hexdigest()
+    fetch_id = f"{run_id}:{source}:{sha[:16]}"
+    inserted = con.execute(
+        "insert into raw.payloads values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning sha256",
+        [sha, source, dataset, url, observed_at, len(body), body],
+    ).fetchall()
+    con.execute(
+        "insert into raw.fetches values (?, ?, ?, ?, ?, ?, ?, ?, null) on conflict do nothing",
+        [fetch_id, run_id, source, dataset, mode, url, observed_at, sha],
+    )
+    return Archived(fetch_id, sha, bool(inserted))
+
+
+def record_failure(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    source: str,
+    dataset: str,
+    mode: str,
+    url: str,
+    observed_at: datetime,
+    error: str,
+) -> None:
+    con.execute(
+        "insert into raw.fetches values (?, ?, ?, ?, ?, ?, ?, null, ?) on conflict do nothing",
+        [f"{run_id}:{source}:failed:{url}", run_id, source, dataset, mode, url, observed_at, error],
+    )
+
+
+def body(con: duckdb.DuckDBPyConnection, sha256: str) -> bytes:
+    return con.execute("select body from raw.payloads where sha256 = ?", [sha256]).fetchone()[0]
