@@ -1,0 +1,66 @@
+"""costcurve's compute core: the economics formulas, pure and vectorized, with no I/O.
+
+The names below build polars expressions (arguments: expressions, column names or numbers). For plain
+numbers in and out use `core.scalar`, which has the same names; for SQL, `core.macros`.
+"""
+
+from core.assumptions import Assumptions, SizeClass
+from core.breakeven import (
+    amortized_usd_per_hour,
+    api_monthly_usd,
+    breakeven_hours,
+    breakeven_monthly_tokens,
+    breakeven_months,
+    own_opex_per_hour,
+    self_host_monthly_usd,
+)
+from core.cost import (
+    blended_price,
+    cascade_cost_per_correct,
+    cost_per_correct,
+    cost_per_request,
+    cost_per_useful_mtok,
+    implied_gross_margin,
+)
+from core.index import jevons_chain_index, margin_compression_index
+from core.macros import MACROS, macro_statements
+from core.selfhost import (
+    decode_compute_seconds,
+    decode_memory_seconds,
+    decode_step_seconds,
+    decode_tokens_per_second,
+    gpus_needed,
+    kv_cache_bytes,
+    roofline_bound,
+    self_host_cost_per_mtok,
+)
+
+__all__ = [
+    "MACROS",
+    "Assumptions",
+    "SizeClass",
+    "amortized_usd_per_hour",
+    "api_monthly_usd",
+    "blended_price",
+    "breakeven_hours",
+    "breakeven_monthly_tokens",
+    "breakeven_months",
+    "cascade_cost_per_correct",
+    "cost_per_correct",
+    "cost_per_request",
+    "cost_per_useful_mtok",
+    "decode_compute_seconds",
+    "decode_memory_seconds",
+    "decode_step_seconds",
+    "decode_tokens_per_second",
+    "gpus_needed",
+    "implied_gross_margin",
+    "jevons_chain_index",
+    "kv_cache_bytes",
+    "macro_statements",
+    "margin_compression_index",
+    "own_opex_per_hour",
+    "roofline_bound",
+    "self_host_cost_per_mtok",
+    "self_host_monthly_usd",
+]

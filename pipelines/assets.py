@@ -4,8 +4,6 @@ Per dataset: ``staging/<dataset>`` (fetch, archive, parse all its sources) with 
 check, then ``history/<dataset>`` (SCD2 merge). One asset per SQL model file, then ``publish``.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipelines import flow
@@ -43,12 +41,17 @@ def _staging(dataset_name: str):
             }
         )
 
-    @dg.asset_check(asset=staging, name="gx_suite", blocking=True,
-                    description="Great Expectations suite; failing rows go to quarantine, a broken batch blocks the merge.")
+    @dg.asset_check(
+        asset=staging,
+        name="gx_suite",
+        blocking=True,
+        description="Great Expectations suite; failing rows go to quarantine, a broken batch blocks the merge.",
+    )
     def gx_suite(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         with warehouse.connect() as con:
-            outcome = flow.validate_staged(con, dataset_name, run_id=context.run_id,
-                                           docs_dir=published_dir() / "data_docs")
+            outcome = flow.validate_staged(
+                con, dataset_name, run_id=context.run.run_id, docs_dir=published_dir() / "data_docs"
+            )
         return dg.AssetCheckResult(
             passed=outcome.success,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -80,8 +83,13 @@ def _model(model: sql_models.Model):
     deps = [dg.AssetKey(t.split(".")) for t in sorted(model.depends_on)]
     deps += [dg.AssetKey(["history", d]) for d in DATASETS if f"history.{d}" in model.sql]
 
-    @dg.asset(key=[model.schema, model.name], deps=deps, group_name=model.schema,
-              description=model.description, kinds={"duckdb", "sql"})
+    @dg.asset(
+        key=[model.schema, model.name],
+        deps=deps,
+        group_name=model.schema,
+        description=model.description,
+        kinds={"duckdb", "sql"},
+    )
     def model_asset(warehouse: Warehouse):
         with warehouse.connect() as con:
             for statement in flow.macro_sql():

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from warehouse import db
+from warehouse.lock import AlreadyRunning, writer_lock
 
 err = Console(stderr=True)
 out = Console()
@@ -21,13 +22,18 @@ class CliError(Exception):
     """A failure the user can act on: the message says what failed and what to do."""
 
 
-def _published():
+def _published(allow_files: bool = False):
     import duckdb
 
     path = db.published_path()
     if not path.exists():
-        raise CliError(f"no published warehouse at {path}: run `costcurve refresh --offline` (or `make run`) first")
-    return duckdb.connect(str(path), read_only=True)
+        raise CliError(
+            f"no published warehouse at {path}: run `costcurve refresh --offline` (or `make run`) first"
+        )
+    # Read-only, and no reading or writing of other files (read_csv, COPY, ATTACH) unless asked for;
+    # lock_configuration stops a query from switching that back on.
+    config = {} if allow_files else {"enable_external_access": False, "lock_configuration": True}
+    return duckdb.connect(str(path), read_only=True, config=config)
 
 
 def cmd_refresh(args) -> int:
@@ -36,23 +42,28 @@ def cmd_refresh(args) -> int:
     from pipelines.definitions import defs
     from pipelines.resources import RefreshSettings, Warehouse
 
-    err.print(f"[bold]costcurve refresh[/] ({'offline: embedded defaults' if args.offline else 'live'}) "
-              f"into {db.home()}")
-    job = defs.resolve_job_def("daily_refresh")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={"warehouse": Warehouse(), "settings": RefreshSettings(offline=args.offline)},
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        raise_on_error=False,
+    err.print(
+        f"[bold]costcurve refresh[/] ({'offline: embedded defaults' if args.offline else 'live'}) "
+        f"into {db.home()}"
     )
+    job = defs.resolve_job_def("daily_refresh")
+    with writer_lock("refresh"):
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            resources={"warehouse": Warehouse(), "settings": RefreshSettings(offline=args.offline)},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            raise_on_error=False,
+        )
     for event in result.all_events:
         if event.event_type_value == "STEP_SUCCESS":
             err.print(f"  [green]✓[/] {event.step_key}")
         elif event.event_type_value == "STEP_FAILURE":
             err.print(f"  [red]✗[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
     if not result.success:
-        err.print("[red]refresh failed[/]: the published warehouse was left as it was. "
-                  "Fix the error above and run `costcurve refresh` again.")
+        err.print(
+            "[red]refresh failed[/]: the published warehouse was left as it was. "
+            "Fix the error above and run `costcurve refresh` again."
+        )
         return 1
     _summary()
     return 0
@@ -60,7 +71,9 @@ def cmd_refresh(args) -> int:
 
 def _summary() -> None:
     con = _published()
-    run = con.execute("select run_id, status, summary from meta.runs order by started_at desc limit 1").fetchone()
+    run = con.execute(
+        "select run_id, status, summary from meta.runs order by started_at desc limit 1"
+    ).fetchone()
     out.print(f"\n[bold]Published[/] {db.published_path()}  (run {run[0]}: {run[1]}, {run[2]})")
     out.print(_status_table(con))
     headline = con.execute(
@@ -85,7 +98,7 @@ def _summary() -> None:
     for row in headline:
         table.add_row(row[0], row[1], f"{row[2]:.3f}", row[3], f"{row[4]:.3f}")
     out.print(table)
-    out.print(f'Query it: costcurve sql "select * from marts.token_prices_current limit 5"')
+    out.print('Query it: costcurve sql "select * from marts.token_prices_current limit 5"')
 
 
 def _status_table(con) -> Table:
@@ -99,12 +112,23 @@ def _status_table(con) -> Table:
         """
     ).fetchall()
     table = Table(title="Sources in the last refresh")
-    for col in ("dataset", "source", "mode", "status", "accepted", "rejected", "new versions", "observed", "notes"):
+    for col in (
+        "dataset",
+        "source",
+        "mode",
+        "status",
+        "accepted",
+        "rejected",
+        "new versions",
+        "observed",
+        "notes",
+    ):
         table.add_column(col)
     for r in rows:
         style = {"failed": "red", "skipped": "dim"}.get(r[3], "")
-        table.add_row(*(str(v) if v is not None else "" for v in (*r[:7], f"{r[7]:%Y-%m-%d %H:%M}", r[8])),
-                      style=style)
+        table.add_row(
+            *(str(v) if v is not None else "" for v in (*r[:7], f"{r[7]:%Y-%m-%d %H:%M}", r[8])), style=style
+        )
     return table
 
 
@@ -132,36 +156,94 @@ def cmd_status(args) -> int:
     quarantined = con.execute("select count(*) from quarantine.rejected_rows").fetchone()[0]
     now = datetime.now(UTC)
     if args.format == "json":
-        print(json.dumps({
-            "last_run": dict(zip(("run_id", "kind", "started_at", "finished_at", "status", "summary"), last,
-                                 strict=True)) if last else None,
-            "sources": [
-                dict(zip(("source", "dataset", "mode", "status", "last_success", "rows_accepted",
-                          "rows_rejected", "error"), s, strict=True))
-                | {"age_hours": None if s[4] is None else round((now - s[4]).total_seconds() / 3600, 2)}
-                for s in sources
-            ],
-            "history_rows": history,
-            "quarantined_rows": quarantined,
-        }, default=str, indent=2))
+        print(
+            json.dumps(
+                {
+                    "last_run": dict(
+                        zip(
+                            ("run_id", "kind", "started_at", "finished_at", "status", "summary"),
+                            last,
+                            strict=True,
+                        )
+                    )
+                    if last
+                    else None,
+                    "sources": [
+                        dict(
+                            zip(
+                                (
+                                    "source",
+                                    "dataset",
+                                    "mode",
+                                    "status",
+                                    "last_success",
+                                    "rows_accepted",
+                                    "rows_rejected",
+                                    "error",
+                                ),
+                                s,
+                                strict=True,
+                            )
+                        )
+                        | {
+                            "age_hours": None
+                            if s[4] is None
+                            else round((now - s[4]).total_seconds() / 3600, 2)
+                        }
+                        for s in sources
+                    ],
+                    "history_rows": history,
+                    "quarantined_rows": quarantined,
+                },
+                default=str,
+                indent=2,
+            )
+        )
         return 0
     out.print(f"Last run: {last[0]} ({last[1]}) {last[4]} at {last[2]:%Y-%m-%d %H:%M} UTC — {last[5]}")
     table = Table(title="Sources")
-    for col in ("dataset", "source", "mode", "status", "last success", "age", "accepted", "rejected", "error"):
+    for col in (
+        "dataset",
+        "source",
+        "mode",
+        "status",
+        "last success",
+        "age",
+        "accepted",
+        "rejected",
+        "error",
+    ):
         table.add_column(col)
     for s in sources:
         age = "" if s[4] is None else f"{(now - s[4]).total_seconds() / 3600:.1f} h"
-        table.add_row(s[1], s[0], s[2], s[3], "" if s[4] is None else f"{s[4]:%Y-%m-%d %H:%M}", age,
-                      str(s[5]), str(s[6]), s[7] or "", style="red" if s[3] == "failed" else "")
+        table.add_row(
+            s[1],
+            s[0],
+            s[2],
+            s[3],
+            "" if s[4] is None else f"{s[4]:%Y-%m-%d %H:%M}",
+            age,
+            str(s[5]),
+            str(s[6]),
+            s[7] or "",
+            style="red" if s[3] == "failed" else "",
+        )
     out.print(table)
-    out.print("History rows: " + ", ".join(f"{k} {v:,}" for k, v in history.items())
-              + f"; quarantined rows: {quarantined:,}")
+    out.print(
+        "History rows: "
+        + ", ".join(f"{k} {v:,}" for k, v in history.items())
+        + f"; quarantined rows: {quarantined:,}"
+    )
     return 0
 
 
 def cmd_sql(args) -> int:
-    query = Path(args.query).read_text() if args.query.endswith(".sql") and Path(args.query).is_file() else args.query
-    con = _published()
+    query = (
+        Path(args.query).read_text()
+        if args.query.endswith(".sql") and Path(args.query).is_file()
+        else args.query
+    )
+    con = _published(allow_files=args.allow_files)
     try:
         rel = con.sql(query)
     except Exception as e:  # duckdb raises many error types; all are the user's query to fix
@@ -194,15 +276,20 @@ def cmd_ingest(args) -> int:
         raise CliError(str(e.args[0])) from None
     observed_at = (
         datetime.combine(date.fromisoformat(args.observed_at), datetime.min.time(), UTC)
-        if args.observed_at else datetime.now(UTC)
+        if args.observed_at
+        else datetime.now(UTC)
     )
     run_id = flow.new_run_id("ingest")
-    with db.working() as con:
+    with writer_lock("ingest"), db.working() as con:
         flow.ensure(con)
         flow.begin_run(con, run_id, "ingest")
         outcome, frames = flow.stage_source(
-            con, module, run_id=run_id, payloads=[Fetched(str(path.resolve()), path.read_bytes())],
-            mode="file", observed_at=observed_at,
+            con,
+            module,
+            run_id=run_id,
+            payloads=[Fetched(str(path.resolve()), path.read_bytes())],
+            mode="file",
+            observed_at=observed_at,
         )
         if outcome.status == "failed":
             flow.finish_run(con, run_id)
@@ -233,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sql", help="query the published warehouse (read-only)")
     s.add_argument("query", help="a SQL query, or a path to a .sql file")
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument(
+        "--allow-files",
+        action="store_true",
+        help="let the query read local files (read_csv, read_parquet); off by default",
+    )
     s.set_defaults(func=cmd_sql)
     st = sub.add_parser("status", help="last run, and per source: mode, rows, freshness, errors")
     st.add_argument("--format", choices=("table", "json"), default="table")
@@ -250,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except CliError as e:
+    except (CliError, AlreadyRunning) as e:
         err.print(f"[red]error:[/] {e}")
         return 2
 

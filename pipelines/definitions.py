@@ -14,8 +14,6 @@ defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[daily_refresh],
-    schedules=[
-        dg.ScheduleDefinition(job=daily_refresh, cron_schedule="0 6 * * *", execution_timezone="UTC")
-    ],
+    schedules=[dg.ScheduleDefinition(job=daily_refresh, cron_schedule="0 6 * * *", execution_timezone="UTC")],
     resources={"warehouse": Warehouse(), "settings": RefreshSettings()},
 )

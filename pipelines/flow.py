@@ -18,7 +18,7 @@ import polars as pl
 
 from pipelines import registry
 from sources.base import Reject, SourceError
-from sources.http import FetchError, Fetched, Http
+from sources.http import Fetched, FetchError, Http
 from sources.schemas import DATASETS
 from warehouse import history, meta, quarantine, raw
 
@@ -48,11 +48,15 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         history.ensure(con, dataset)
 
 
-def _payloads(module: ModuleType, *, offline: bool, http: Http | None) -> tuple[str, list[Fetched], list[str]]:
+def _payloads(
+    module: ModuleType, *, offline: bool, http: Http | None
+) -> tuple[str, list[Fetched], list[str]]:
     """The mode used and the payloads; a live failure falls back to the embedded default, loudly."""
     if offline:
         payloads = module.embedded()
-        return ("embedded", payloads, []) if payloads else ("skipped", [], ["offline and no embedded default"])
+        return (
+            ("embedded", payloads, []) if payloads else ("skipped", [], ["offline and no embedded default"])
+        )
     try:
         return "live", module.fetch_live(http or Http()), []
     except (FetchError, SourceError) as e:
@@ -79,6 +83,7 @@ def stage_source(
     started = time.perf_counter()
     outcome = SourceOutcome(module.NAME, dataset.name, mode or "live")
     frames: list[pl.DataFrame] = []
+    archived = None
     try:
         if payloads is None:
             outcome.mode, payloads, notes = _payloads(module, offline=offline, http=http)
@@ -87,14 +92,24 @@ def stage_source(
             outcome.status = "skipped"
         for fetched in payloads:
             archived = raw.archive(
-                con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
-                url=fetched.url, body=fetched.body, observed_at=observed_at,
+                con,
+                run_id=run_id,
+                source=module.NAME,
+                dataset=dataset.name,
+                mode=outcome.mode,
+                url=fetched.url,
+                body=fetched.body,
+                observed_at=observed_at,
             )
             result = module.parse(fetched.body, observed_at=observed_at, origin=fetched.url)
             outcome.warnings += result.warnings
             outcome.rows_in += result.rows.height + len(result.rejects)
             outcome.rows_rejected += quarantine.write(
-                con, run_id=run_id, dataset=dataset.name, rejects=result.rejects, payload_sha256=archived.sha256
+                con,
+                run_id=run_id,
+                dataset=dataset.name,
+                rejects=result.rejects,
+                payload_sha256=archived.sha256,
             )
             frames.append(
                 result.rows.with_columns(
@@ -104,10 +119,19 @@ def stage_source(
             )
     except (FetchError, SourceError) as e:
         outcome.status, outcome.error = "failed", str(e)
-        raw.record_failure(
-            con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
-            url=getattr(module, "LIVE_URL", module.NAME), observed_at=observed_at, error=str(e),
-        )
+        if archived is not None:  # the body is kept; the fetch row says why it could not be read
+            raw.mark_failed(con, archived.fetch_id, str(e))
+        else:
+            raw.record_failure(
+                con,
+                run_id=run_id,
+                source=module.NAME,
+                dataset=dataset.name,
+                mode=outcome.mode,
+                url=getattr(module, "LIVE_URL", module.NAME),
+                observed_at=observed_at,
+                error=str(e),
+            )
         frames = []
     outcome.rows_accepted = sum(f.height for f in frames)
     outcome.duration_s = time.perf_counter() - started
@@ -183,8 +207,9 @@ def merge_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: s
     for (sha, observed_at, source), frame in staged.group_by(
         ["payload_sha256", "observed_at", "source"], maintain_order=True
     ):
-        stats = history.merge(con, dataset, frame, observed_at=observed_at, payload_sha256=sha,
-                              scope=HISTORY_SCOPE)
+        stats = history.merge(
+            con, dataset, frame, observed_at=observed_at, payload_sha256=sha, scope=HISTORY_SCOPE
+        )
         total += stats.inserted
         con.execute(
             "update meta.source_runs set versions_inserted = coalesce(versions_inserted, 0) + ? "

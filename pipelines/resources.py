@@ -1,7 +1,5 @@
 """Dagster resources: the working warehouse and the refresh settings."""
 
-from __future__ import annotations
-
 import os
 from contextlib import contextmanager
 

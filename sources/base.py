@@ -88,9 +88,7 @@ class Dataset:
     def frame(self, records: list[dict[str, Any]]) -> pl.DataFrame:
         """Build a frame with exactly this schema; missing optional fields become null."""
         names = [c.name for c in self.columns]
-        return pl.DataFrame(
-            [{n: r.get(n) for n in names} for r in records], schema=self.schema, orient="row"
-        )
+        return pl.DataFrame([{n: r.get(n) for n in names} for r in records], schema=self.schema, orient="row")
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -30,7 +30,9 @@ from sources.schemas import TOKEN_PRICES
 
 NAME = "genai_prices"
 DATASET = "token_prices"
-LIVE_URL = "https://raw.githubusercontent.com/pydantic/genai-prices/refs/heads/main/prices/new_data/v2/data.json"
+LIVE_URL = (
+    "https://raw.githubusercontent.com/pydantic/genai-prices/refs/heads/main/prices/new_data/v2/data.json"
+)
 MAX_SANE_USD_PER_MTOK = Decimal(10_000)
 
 # genai-prices field -> our column, for the fields that are per-million-token list prices.
@@ -70,8 +72,11 @@ def _plain(obj: Any) -> Any:
     else:
         items = None
     if items is not None:
-        return {k.rstrip("_"): _plain(v) for k, v in items
-                if v is not None and not k.startswith("_") and k not in _DROPPED}
+        return {
+            k.rstrip("_"): _plain(v)
+            for k, v in items
+            if v is not None and not k.startswith("_") and k not in _DROPPED
+        }
     if isinstance(obj, list):
         return [_plain(v) for v in obj]
     if isinstance(obj, dict):
@@ -101,8 +106,14 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
                 records.extend(_model_records(provider["id"], model))
             except _BadRecord as e:
                 rejects.append(
-                    Reject(NAME, e.rule, e.reason, {"provider": provider["id"], "model": model.get("id")},
-                           e.field, e.value)
+                    Reject(
+                        NAME,
+                        e.rule,
+                        e.reason,
+                        {"provider": provider["id"], "model": model.get("id")},
+                        e.field,
+                        e.value,
+                    )
                 )
     if not records:
         raise SourceError(NAME, f"payload from {origin} holds no token prices")
@@ -141,8 +152,14 @@ def _model_records(provider: str, model: dict[str, Any]) -> list[dict[str, Any]]
             last = emitted.get(key)
             if last is not None and last["values"] == values:
                 continue
-            record = {**common, **dict(zip(("tier", "service_tier", "off_peak"), key, strict=True)),
-                      **values, "mode": _mode(values), "valid_from": event, "valid_to": None}
+            record = {
+                **common,
+                **dict(zip(("tier", "service_tier", "off_peak"), key, strict=True)),
+                **values,
+                "mode": _mode(values),
+                "valid_from": event,
+                "valid_to": None,
+            }
             out.append(record)
             emitted[key] = {"values": values, "record": record}
         for key, last in emitted.items():
@@ -188,11 +205,14 @@ def _date(where: str, value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise _BadRecord("bad_date", f"{where}: start_date {value!r} is not a date", "start_date", value) from None
+        raise _BadRecord(
+            "bad_date", f"{where}: start_date {value!r} is not a date", "start_date", value
+        ) from None
 
 
 def _state_at(event, dated, windows, variants) -> dict[tuple, dict[str, Any]]:
     """Every key's values in effect from ``event`` on."""
+
     def starts_by(start):
         return start is None or (event is not None and start <= event)
 
@@ -224,16 +244,20 @@ def _input(price_set: dict[str, Any]) -> Decimal:
 
 
 def _add_rows(state, price_set: dict[str, Any], service_tier: str, *, off_peak: bool, batch) -> None:
-    thresholds = sorted({t["start"] for v in price_set.values() if isinstance(v, dict) for t in v.get("tiers", [])})
+    thresholds = sorted(
+        {t["start"] for v in price_set.values() if isinstance(v, dict) for t in v.get("tiers", [])}
+    )
     for threshold in [None, *thresholds]:
         values = {col: _price(price_set.get(field), threshold, field) for field, col in _FIELDS.items()}
         if values["input_usd_per_mtok"] is None and values["output_usd_per_mtok"] is None:
             continue
         batch_set = batch or {}
-        values["batch_input_usd_per_mtok"] = _price(batch_set.get("input_mtok"), threshold, "batch input_mtok",
-                                                    strict_tier=True)
-        values["batch_output_usd_per_mtok"] = _price(batch_set.get("output_mtok"), threshold, "batch output_mtok",
-                                                     strict_tier=True)
+        values["batch_input_usd_per_mtok"] = _price(
+            batch_set.get("input_mtok"), threshold, "batch input_mtok", strict_tier=True
+        )
+        values["batch_output_usd_per_mtok"] = _price(
+            batch_set.get("output_mtok"), threshold, "batch output_mtok", strict_tier=True
+        )
         tier = "base" if threshold is None else f">{_k(threshold)}"
         state[(tier, service_tier, off_peak)] = values
 
@@ -257,8 +281,12 @@ def _price(value: Any, threshold: int | None, field: str, *, strict_tier: bool =
     except ValueError:
         raise _BadRecord("not_a_number", f"{field} is {value!r}, not a number", field, value) from None
     if price is not None and (price < 0 or price > MAX_SANE_USD_PER_MTOK):
-        raise _BadRecord("price_band", f"{field} = {price} USD/MTok is outside 0..{MAX_SANE_USD_PER_MTOK}",
-                         field, str(price))
+        raise _BadRecord(
+            "price_band",
+            f"{field} = {price} USD/MTok is outside 0..{MAX_SANE_USD_PER_MTOK}",
+            field,
+            str(price),
+        )
     return quantize_price(price)
 
 

@@ -60,7 +60,9 @@ class Http:
         self.sleep = sleep
         self.backoff_s = backoff_s
 
-    def get(self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> bytes:
+    def get(
+        self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> bytes:
         return self._request("GET", url, params=params, headers=headers)
 
     def post_json(self, url: str, payload: Any, *, headers: dict[str, str] | None = None) -> bytes:

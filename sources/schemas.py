@@ -27,23 +27,47 @@ TOKEN_PRICES = Dataset(
     "service tier and off-peak window.",
     key=("source", "provider", "model", "tier", "service_tier", "off_peak"),
     columns=(
-        Column("source", pl.Utf8, "Upstream the price came from (genai_prices, litellm, openrouter, curated)."),
+        Column(
+            "source", pl.Utf8, "Upstream the price came from (genai_prices, litellm, openrouter, curated)."
+        ),
         Column("provider", pl.Utf8, "Who sells the tokens (openai, anthropic, aws, azure, openrouter, ...)."),
         Column("model", pl.Utf8, "The model id as the source writes it."),
-        Column("canonical_model", pl.Utf8, "One id for the same model across sources and resellers, "
-               "e.g. openai/o3; null when no alias rule maps it (see marts.unmapped_models)."),
+        Column(
+            "canonical_model",
+            pl.Utf8,
+            "One id for the same model across sources and resellers, "
+            "e.g. openai/o3; null when no alias rule maps it (see marts.unmapped_models).",
+        ),
         Column("tier", pl.Utf8, "Context tier: 'base', or the prompt-size threshold such as '>200k'."),
         Column("service_tier", pl.Utf8, "Service level: 'standard', or 'flex', 'priority', 'fast' ..."),
         Column("off_peak", pl.Boolean, "True for a discounted time-of-day window (e.g. DeepSeek off-peak)."),
         Column("mode", pl.Utf8, "Modality the price is for: chat, embedding, image, audio, rerank, ..."),
         Column("input_usd_per_mtok", PRICE_DTYPE, "USD per million input (prompt) tokens."),
         Column("output_usd_per_mtok", PRICE_DTYPE, "USD per million output (completion) tokens."),
-        Column("cache_read_usd_per_mtok", PRICE_DTYPE, "USD per million cached input tokens read; null if not stated."),
-        Column("cache_write_usd_per_mtok", PRICE_DTYPE, "USD per million input tokens written to the cache; null if not stated."),
-        Column("batch_input_usd_per_mtok", PRICE_DTYPE, "USD per million input tokens through the batch API; null if not stated."),
-        Column("batch_output_usd_per_mtok", PRICE_DTYPE, "USD per million output tokens through the batch API; null if not stated."),
+        Column(
+            "cache_read_usd_per_mtok",
+            PRICE_DTYPE,
+            "USD per million cached input tokens read; null if not stated.",
+        ),
+        Column(
+            "cache_write_usd_per_mtok",
+            PRICE_DTYPE,
+            "USD per million input tokens written to the cache; null if not stated.",
+        ),
+        Column(
+            "batch_input_usd_per_mtok",
+            PRICE_DTYPE,
+            "USD per million input tokens through the batch API; null if not stated.",
+        ),
+        Column(
+            "batch_output_usd_per_mtok",
+            PRICE_DTYPE,
+            "USD per million output tokens through the batch API; null if not stated.",
+        ),
         Column("context_window", pl.Int64, "Maximum context length in tokens, where the source states it."),
-        Column("max_output_tokens", pl.Int64, "Maximum output tokens per request, where the source states it."),
+        Column(
+            "max_output_tokens", pl.Int64, "Maximum output tokens per request, where the source states it."
+        ),
         Column("currency", pl.Utf8, "ISO currency of every price column (USD for all current sources)."),
         _VALID_FROM,
         _VALID_TO,
@@ -57,12 +81,24 @@ GPU_RATES = Dataset(
     key=("source", "provider", "instance_type", "region", "pricing_type"),
     columns=(
         Column("source", pl.Utf8, "Upstream the rate came from (skypilot, azure, vastai, runpod, curated)."),
-        Column("provider", pl.Utf8, "Cloud or marketplace renting the GPU (aws, gcp, azure, lambda, runpod, ...)."),
+        Column(
+            "provider",
+            pl.Utf8,
+            "Cloud or marketplace renting the GPU (aws, gcp, azure, lambda, runpod, ...).",
+        ),
         Column("instance_type", pl.Utf8, "Instance, SKU or offer id as the provider names it."),
         Column("region", pl.Utf8, "Region or location as the provider names it; '' when not regional."),
-        Column("pricing_type", pl.Utf8, "on_demand, spot, reserved_1y, reserved_3y, committed_<N>m or marketplace."),
-        Column("accelerator", pl.Utf8, "Canonical accelerator id (e.g. nvidia-h100-sxm-80gb); null when the "
-               "name maps to nothing (see marts.unmapped_accelerators)."),
+        Column(
+            "pricing_type",
+            pl.Utf8,
+            "on_demand, spot, reserved_1y, reserved_3y, committed_<N>m or marketplace.",
+        ),
+        Column(
+            "accelerator",
+            pl.Utf8,
+            "Canonical accelerator id (e.g. nvidia-h100-sxm-80gb); null when the "
+            "name maps to nothing (see marts.unmapped_accelerators).",
+        ),
         Column("accelerator_name", pl.Utf8, "The accelerator name as the source writes it."),
         Column("gpu_count", PRICE_DTYPE, "GPUs in the instance; fractional for shared GPUs."),
         Column("usd_per_instance_hour", PRICE_DTYPE, "Price of the whole instance per hour."),
@@ -89,7 +125,9 @@ ACCELERATORS = Dataset(
         Column("tdp_w", PRICE_DTYPE, "Thermal design power in watts."),
         Column("interconnect", pl.Utf8, "Scale-up interconnect (NVLink 4, Infinity Fabric, ICI, PCIe ...)."),
         Column("release_date", pl.Date, "Release or general availability date."),
-        Column("launch_price_usd", PRICE_DTYPE, "Launch or list price in USD where published; null otherwise."),
+        Column(
+            "launch_price_usd", PRICE_DTYPE, "Launch or list price in USD where published; null otherwise."
+        ),
         Column("source_url", pl.Utf8, "Where the values of this row can be checked."),
         _VALID_FROM,
     ),

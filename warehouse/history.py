@@ -28,13 +28,22 @@ import polars as pl
 
 from warehouse.db import comment_on_column, comment_on_table
 
-_DUCK_TYPES = {pl.Utf8: "varchar", pl.Boolean: "boolean", pl.Int64: "bigint", pl.Date: "date", pl.Float64: "double"}
+_DUCK_TYPES = {
+    pl.Utf8: "varchar",
+    pl.Boolean: "boolean",
+    pl.Int64: "bigint",
+    pl.Date: "date",
+    pl.Float64: "double",
+}
 # The open start of a version (valid_from null) sorts and compares before every real date.
 _NEG_INF = "date '0001-01-01'"
 
 SYSTEM_COLUMNS = {
-    "valid_from": ("date", "First day the values apply (declared by the source, else first observation); "
-                           "null = in effect before the source's first dated change, start unknown."),
+    "valid_from": (
+        "date",
+        "First day the values apply (declared by the source, else first observation); "
+        "null = in effect before the source's first dated change, start unknown.",
+    ),
     "valid_to": ("date", "Day the values stop applying (exclusive); null while current."),
     "first_seen_at": ("timestamptz", "When costcurve first observed this version."),
     "last_seen_at": ("timestamptz", "When costcurve last observed this version in a payload."),
@@ -106,7 +115,7 @@ def merge(
         con.execute(
             f"""
             create or replace temp table _inc as
-            select {', '.join(data_cols)},
+            select {", ".join(data_cols)},
                    case when valid_from is not null then valid_from
                         when bool_or(valid_from is not null or valid_to is not null)
                              over (partition by {key_list}) then null
@@ -150,9 +159,9 @@ def merge(
         ).fetchone()[0]
         inserted = con.execute(
             f"""
-            insert into {table} ({', '.join(data_cols)}, valid_from, valid_to, first_seen_at,
+            insert into {table} ({", ".join(data_cols)}, valid_from, valid_to, first_seen_at,
                                  last_seen_at, payload_sha256, row_hash)
-            select {', '.join(data_cols)}, eff_from, declared_to, ?::timestamptz, ?::timestamptz, ?, row_hash
+            select {", ".join(data_cols)}, eff_from, declared_to, ?::timestamptz, ?::timestamptz, ?, row_hash
             from _match
             where h_rowid is null or (h_hash <> row_hash and h_from is distinct from eff_from)
             """,

@@ -120,8 +120,19 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary
 
 def record_source_run(con: duckdb.DuckDBPyConnection, **row) -> None:
     columns = [
-        "run_id", "source", "dataset", "mode", "status", "rows_in", "rows_accepted", "rows_rejected",
-        "versions_inserted", "duration_s", "observed_at", "error", "warnings",
+        "run_id",
+        "source",
+        "dataset",
+        "mode",
+        "status",
+        "rows_in",
+        "rows_accepted",
+        "rows_rejected",
+        "versions_inserted",
+        "duration_s",
+        "observed_at",
+        "error",
+        "warnings",
     ]
     con.execute(
         f"insert or replace into meta.source_runs ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",

@@ -75,7 +75,8 @@ def _reads(sql: str) -> set[str]:
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     return {
-        f"{t.db}.{t.name}" for t in tree.find_all(exp.Table)
+        f"{t.db}.{t.name}"
+        for t in tree.find_all(exp.Table)
         if t.db in (*MODEL_SCHEMAS, "history", "meta") and t.name not in ctes
     }
 
@@ -89,7 +90,13 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
             description, materialized, columns = _header(path, text)
             reads = _reads(text)
             found[f"{schema}.{path.stem}"] = Model(
-                path.stem, schema, path, text, description, materialized, columns,
+                path.stem,
+                schema,
+                path,
+                text,
+                description,
+                materialized,
+                columns,
                 frozenset(r for r in reads if r.split(".")[0] in MODEL_SCHEMAS),
             )
     graph = {table: model.depends_on for table, model in found.items()}
@@ -103,7 +110,9 @@ def macro_files(models_dir: Path = MODELS_DIR) -> list[Path]:
     return sorted((models_dir / "macros").glob("*.sql"))
 
 
-def create_macros(con: duckdb.DuckDBPyConnection, extra: list[str] = (), models_dir: Path = MODELS_DIR) -> None:
+def create_macros(
+    con: duckdb.DuckDBPyConnection, extra: list[str] = (), models_dir: Path = MODELS_DIR
+) -> None:
     for statement in extra:
         con.execute(statement)
     for path in macro_files(models_dir):

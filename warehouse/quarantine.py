@@ -21,9 +21,16 @@ def write(
     now = datetime.now(UTC)
     rows = [
         (
-            run_id, r.source, dataset, r.rule, r.reason, r.field,
+            run_id,
+            r.source,
+            dataset,
+            r.rule,
+            r.reason,
+            r.field,
             None if r.value is None else str(r.value),
-            json.dumps(r.record, default=str, sort_keys=True), payload_sha256, now,
+            json.dumps(r.record, default=str, sort_keys=True),
+            payload_sha256,
+            now,
         )
         for r in rejects
     ]

@@ -124,5 +124,9 @@ def record_failure(
     )
 
 
+def mark_failed(con: duckdb.DuckDBPyConnection, fetch_id: str, error: str) -> None:
+    con.execute("update raw.fetches set error = ? where fetch_id = ?", [error, fetch_id])
+
+
 def body(con: duckdb.DuckDBPyConnection, sha256: str) -> bytes:
     return con.execute("select body from raw.payloads where sha256 = ?", [sha256]).fetchone()[0]

@@ -15,7 +15,7 @@
 --   cache_write_usd_per_mtok: USD per million input tokens written to the cache.
 --   batch_input_usd_per_mtok: USD per million input tokens through the batch API.
 --   batch_output_usd_per_mtok: USD per million output tokens through the batch API.
---   blended_usd_per_mtok: 3:1 input:output blend of the list prices (core blended_price with the default share).
+--   blended_usd_per_mtok: 3:1 input:output blend of the list prices: blended_price(input, output), the core formula with its default share.
 --   context_window: Maximum context length in tokens.
 --   max_output_tokens: Maximum output tokens per request.
 --   currency: ISO currency of the price columns.
@@ -25,7 +25,7 @@ select
     source, provider, model, canonical_model, tier, service_tier, off_peak, mode,
     input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok, cache_write_usd_per_mtok,
     batch_input_usd_per_mtok, batch_output_usd_per_mtok,
-    round(0.75 * input_usd_per_mtok + 0.25 * output_usd_per_mtok, 9) as blended_usd_per_mtok,
+    blended_price(input_usd_per_mtok, output_usd_per_mtok) as blended_usd_per_mtok,
     context_window, max_output_tokens, currency,
     valid_from as price_since, last_seen_at
 from history.token_prices

@@ -1,0 +1,226 @@
+"""The assumptions analysts vary, with documented defaults, and a stable id for each set of values.
+
+Defaults cite the four seed documents of the project brief as `seed NNN:Lnn` (document and line; the
+methodology doc lists them) or say plainly that they are our own judgement. Seed figures are reference
+points, not truths: where the seeds disagree the choice is explained.
+
+    >>> a = Assumptions.from_mapping({"pue": 1.2, "utilization_grid": [0.5, 0.9]})
+    >>> a.pue, a.utilization_grid
+    (1.2, (0.5, 0.9))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SizeClass:
+    """A model-size class: a representative open-weights architecture and the API models it is compared with.
+
+    The architecture feeds the KV-cache term of the roofline. The default classes use the Llama 3.1
+    family's published shapes (8B: 32 layers; 70B: 80 layers; 405B: 126 layers; all with 8 KV heads of
+    dimension 128 under grouped-query attention; seed 003:L1848 gives the 70B's 64 query / 8 KV heads).
+    reference_api_models are model names as the token-price tables normalise them; the first is the same
+    open-weights model served by API providers (same weights, so the same quality), which is the fair
+    comparison for "API or self-host this model"; the second is a closed model of a similar price tier
+    (our judgement), for "self-host this or buy the closed equivalent".
+    """
+
+    params_b: float
+    layers: int
+    kv_heads: int
+    head_dim: int
+    reference_api_models: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reference_api_models", tuple(self.reference_api_models))
+        if self.params_b <= 0 or min(self.layers, self.kv_heads, self.head_dim) <= 0:
+            raise ValueError(f"a size class needs positive params_b, layers, kv_heads and head_dim, got {self}")
+        if not self.reference_api_models:
+            raise ValueError("a size class needs at least one reference API model")
+
+
+def _default_size_classes() -> Mapping[str, SizeClass]:
+    return {
+        "8b": SizeClass(8.0, 32, 8, 128, ("llama-3.1-8b-instruct", "gpt-4o-mini")),
+        "70b": SizeClass(70.0, 80, 8, 128, ("llama-3.3-70b-instruct", "gpt-4.1-mini")),
+        "405b": SizeClass(405.0, 126, 8, 128, ("llama-3.1-405b-instruct", "gpt-4.1")),
+    }
+
+
+def _default_bytes_per_param() -> Mapping[str, float]:
+    # seed 002:L165-168 (FP16/BF16 2, INT8 1, INT4 0.5 bytes per parameter); FP8 is one byte like INT8.
+    return {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """One set of assumptions behind the derived tables. Build with `Assumptions()` or `from_mapping`."""
+
+    # 3:1 input:output, the blend price trackers use; DESIGN.md fixes it as the index's blend.
+    blend_input_share: float = 0.75
+
+    # Share of paid hours the hardware serves traffic. The grid brackets the seeds' thresholds: cloud
+    # wins below 40%, on-prem at 60%+ (seed 003:L168, L1358-1366), industry crossover 50-60%.
+    utilization_grid: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+    # Tokens per month, 1-3-10 steps from 1M to 30B. Seed 003 places the API/self-host breakeven at
+    # 10-50M tokens/month (L60, L2293) and self-hosting "almost always" ahead above 100M; seed 002's
+    # largest tier is 500M+ tokens/day, about 15B/month.
+    monthly_token_grid: tuple[int, ...] = (
+        1_000_000,
+        3_000_000,
+        10_000_000,
+        30_000_000,
+        100_000_000,
+        300_000_000,
+        1_000_000_000,
+        3_000_000_000,
+        10_000_000_000,
+        30_000_000_000,
+    )
+
+    # Industrial electricity, USD/kWh. Seed 003:L138 prices 2.32 MW saved at $2M/year, i.e. $0.0984/kWh;
+    # its other figure (L140-142, $667K a year on 150 kW, $0.51/kWh) is inconsistent and not used.
+    usd_per_kwh: float = 0.10
+
+    # Facility power / IT power. Seed 003:L1227: Uptime average 1.59, colocation 1.5-1.6, hyperscalers
+    # below 1.4; L1189: AI datacenter specs aim below 1.3. We assume a modern AI hall.
+    pue: float = 1.3
+
+    # Wall power of the server per kW of GPU TDP: a DGX H100 is rated 10.2 kW for 8 x 700 W GPUs
+    # (seed 003:L2151), 10.2 / 5.6 = 1.82. Rated, not average: the same note measures <= 76% of TDP.
+    system_power_factor: float = 1.8
+
+    # Straight-line life of owned hardware. Seed 002:L86 assumes 3 years; seed 003 reports 4-6-year
+    # accounting schedules but an economic life that may be under 4 (L149-157). 3 is the conservative one.
+    depreciation_years: float = 3.0
+
+    # Operations (staff, facility, network, maintenance) per owned GPU-hour. Seed 003:L1343 puts
+    # operations and people at 30-40% of real TCO; 30% of the 8 x H100 node's $3.21/GPU-hour all-in
+    # 3-year TCO ($675K, seed 003:L1362) is $0.96.
+    ops_usd_per_gpu_hour: float = 0.96
+
+    # 730 h = 8760 / 12, the month seed 003 uses ($12.33/h -> $9,000.90/month, L534).
+    hours_per_month: float = 730.0
+
+    # Achieved share of peak memory bandwidth in decode. Not in the seeds: our judgement, inside the
+    # 60-85% usually quoted for tuned serving stacks.
+    bw_efficiency: float = 0.7
+
+    # Achieved share of peak dense compute (MFU). Seed 003:L213 and L2089 report 41-48% (47% on H100).
+    compute_efficiency: float = 0.45
+
+    # Efficiency kept when a model is split across GPUs: seed 002:L107 and L429 give a 20-30% loss from
+    # inter-GPU communication. Applied to summed bandwidth and compute when gpus > 1.
+    multi_gpu_efficiency: float = 0.75
+
+    # Concurrent sequences per decode step. Seed 003:L164 and L1282: batching 32 requests cuts the
+    # per-token cost 85%.
+    batch_size: int = 32
+
+    # Tokens held in each sequence's KV cache, and bytes per cached element (BF16 KV cache).
+    context_tokens: int = 4096
+    kv_bytes_per_elem: float = 2.0
+
+    # Weight bytes by dtype (seed 002:L165-168).
+    bytes_per_param: Mapping[str, float] = field(default_factory=_default_bytes_per_param)
+
+    # Weights x overhead must fit in memory: seed 002:L157-168 gives 1.2-1.4 (framework, buffers, a small
+    # KV cache); we take the low end because the roofline counts the batch's KV cache separately.
+    memory_overhead: float = 1.2
+
+    size_classes: Mapping[str, SizeClass] = field(default_factory=_default_size_classes)
+
+    def __post_init__(self) -> None:
+        # Freeze the containers too, so a set's values (and so its id) cannot change after it is made.
+        object.__setattr__(self, "utilization_grid", tuple(float(u) for u in self.utilization_grid))
+        object.__setattr__(self, "monthly_token_grid", tuple(int(t) for t in self.monthly_token_grid))
+        object.__setattr__(
+            self, "bytes_per_param", MappingProxyType({k: float(v) for k, v in self.bytes_per_param.items()})
+        )
+        object.__setattr__(
+            self,
+            "size_classes",
+            MappingProxyType(
+                {name: _size_class(name, value) for name, value in self.size_classes.items()}
+            ),
+        )
+        self._validate()
+
+    def _validate(self) -> None:
+        problems = []
+        for name in ("blend_input_share", "bw_efficiency", "compute_efficiency", "multi_gpu_efficiency"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append(f"{name} must lie in [0, 1], got {getattr(self, name)!r}")
+        if not self.utilization_grid or not all(0 < u <= 1 for u in self.utilization_grid):
+            problems.append(f"utilization_grid needs values in (0, 1], got {self.utilization_grid!r}")
+        if not self.monthly_token_grid or min(self.monthly_token_grid) < 0:
+            problems.append(f"monthly_token_grid needs non-negative volumes, got {self.monthly_token_grid!r}")
+        if self.pue < 1:
+            problems.append(f"pue is facility power / IT power and cannot be below 1, got {self.pue!r}")
+        for name in ("depreciation_years", "hours_per_month", "batch_size", "context_tokens", "memory_overhead"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("usd_per_kwh", "ops_usd_per_gpu_hour", "system_power_factor", "kv_bytes_per_elem"):
+            if not getattr(self, name) >= 0:
+                problems.append(f"{name} must not be negative, got {getattr(self, name)!r}")
+        if not self.bytes_per_param or min(self.bytes_per_param.values()) <= 0:
+            problems.append(f"bytes_per_param needs positive sizes, got {dict(self.bytes_per_param)!r}")
+        if not self.size_classes:
+            problems.append("size_classes must name at least one class")
+        if problems:
+            raise ValueError("invalid assumptions: " + "; ".join(problems))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Assumptions:
+        """Defaults overridden by `values` (e.g. a parsed config file). Unknown keys are an error.
+
+        A mapping-valued key (bytes_per_param, size_classes) replaces the default mapping as a whole, so
+        a config file states every dtype or class it wants. Lists become tuples.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown assumption key(s): {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+            )
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, e.g. to store beside a mart."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["utilization_grid"] = list(self.utilization_grid)
+        values["monthly_token_grid"] = list(self.monthly_token_grid)
+        values["bytes_per_param"] = dict(self.bytes_per_param)
+        values["size_classes"] = {
+            name: {**dataclasses.asdict(size), "reference_api_models": list(size.reference_api_models)}
+            for name, size in self.size_classes.items()
+        }
+        return values
+
+    def assumption_set_id(self) -> str:
+        """12 hex characters of the SHA-256 of the values: the same values give the same id on any machine."""
+        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _size_class(name: str, value: SizeClass | Mapping[str, Any]) -> SizeClass:
+    if isinstance(value, SizeClass):
+        return value
+    known = {f.name for f in dataclasses.fields(SizeClass)}
+    unknown = sorted(set(value) - known)
+    missing = sorted(known - set(value))
+    if unknown or missing:
+        raise ValueError(
+            f"size class {name!r}: unknown key(s) {unknown}, missing key(s) {missing}; "
+            f"expected {sorted(known)}"
+        )
+    return SizeClass(**value)

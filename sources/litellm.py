@@ -1,0 +1,305 @@
+"""Token prices from LiteLLM's model price map (``model_prices_and_context_window.json``).
+
+The payload is one JSON object: model key -> entry. Prices are USD per token written as JSON
+floats; the body is read with Decimal floats, so ``2e-06`` becomes exactly 2 USD per million
+tokens, never a binary float. ``sample_spec`` (field documentation) is skipped. The key is the
+model id (a regional key such as ``azure/eu/gpt-4o`` keeps its own id) and ``litellm_provider``
+is the provider. LiteLLM declares no dates, so ``valid_from`` is null (the first observation).
+
+An entry's price keys become rows, one per context tier x service tier x off-peak flag:
+
+- ``input_cost_per_token``, ``output_cost_per_token``, ``cache_read_input_token_cost`` (or the
+  older ``input_cost_per_token_cache_hit``) and ``cache_creation_input_token_cost`` form the
+  ``base`` / ``standard`` row.
+- ``<price>_above_<N>k_tokens`` -> tier ``'>Nk'``. ``tiered_pricing`` (``[{range: [lo, hi],
+  <prices>}]``, e.g. DashScope) -> one row per range: ``'base'`` for lo = 0, else ``'>lo'``. A
+  tier inherits the prices it does not restate from the flat prices, as LiteLLM bills.
+- ``<price>_batches`` -> ``batch_input`` / ``batch_output`` of the same tier (never inherited:
+  a batch price not stated for a tier is unknown). Batch cache prices have no column.
+- ``<price>_flex`` / ``<price>_priority`` -> rows with service_tier ``flex`` / ``priority``
+  (nothing inherited from the standard row).
+- ``off_peak_pricing`` (``{hours_utc, <prices>}``) -> an off_peak row over the base row.
+- ``cache_creation`` is the default 5-minute cache write. The 1-hour and 12-hour writes
+  (``..._above_1hr``, ``..._above_12hr``) are not stored: the schema has one cache-write column.
+
+Outcomes: an entry priced only per image, second or character, or all zeros (free tiers, prices
+LiteLLM has not filled in), is not billed per token: no row, one warning per payload naming them.
+In embedding, rerank and moderation modes a zero output price means no output tokens: null. A
+negative, non-numeric or NaN price, a missing ``litellm_provider``, a malformed tier, a price
+above 10,000 USD/MTok (a per-million price written as per-token) or a repeated key rejects the
+entry. A price-looking key (``*cost*``) this module does not know is ignored with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sources.base import ParseResult, Reject, SourceError, per_token_to_per_mtok
+from sources.http import Fetched, Http
+from sources.model_identity import canonical_model
+from sources.schemas import TOKEN_PRICES
+
+NAME = "litellm"
+DATASET = "token_prices"
+LIVE_URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
+MAX_USD_PER_MTOK = Decimal(10_000)
+
+_PRICE_KEY = re.compile(
+    r"(?P<base>input_cost_per_token_cache_hit|input_cost_per_token|output_cost_per_token"
+    r"|cache_read_input_token_cost|cache_creation_input_token_cost)"
+    r"(?P<duration>_above_\d+hr)?(?:_above_(?P<k>\d+)k_tokens)?(?:_(?P<service>batches|flex|priority))?"
+)
+_COLUMN = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cache_read",
+    "input_cost_per_token_cache_hit": "cache_hit",
+    "cache_creation_input_token_cost": "cache_write",
+}
+# Prices LiteLLM states for things the schema has no column for (media, per-call fees, reasoning
+# tokens billed as output); a price-looking key matching none of these is new and worth a warning.
+_KNOWN_UNMAPPED = re.compile(
+    r"audio|image|video|pixel|character|second|minute|hour|page|query|request|session|call|citation"
+    r"|search|computer_use|tool_use|file_|vector_store|code_interpreter|reasoning|dbu|_gb"
+)
+_SERVICE = {None: "standard", "flex": "flex", "priority": "priority", "batches": "batches"}
+_MODES = {
+    "chat": "chat", "completion": "chat", "responses": "chat", "embedding": "embedding",
+    "image_generation": "image", "image_edit": "image", "audio_transcription": "audio",
+    "audio_speech": "audio", "realtime": "audio", "video_generation": "video", "rerank": "rerank",
+    "moderation": "moderation",
+}  # fmt: skip
+_NO_OUTPUT_MODES = frozenset({"embedding", "rerank", "moderation"})
+
+
+def fetch_live(http: Http) -> list[Fetched]:
+    return [Fetched(LIVE_URL, http.get(LIVE_URL))]
+
+
+def embedded() -> list[Fetched]:
+    """No embedded default: genai-prices and the curated CSV cover the offline run."""
+    return []
+
+
+class _Bad(Exception):
+    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
+        super().__init__(reason)
+        self.rule, self.reason, self.field = rule, reason, field
+        self.value = str(value) if isinstance(value, Decimal | float) else value
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys it saw twice (json.loads would keep the last)."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]):
+        super().__init__()
+        self.repeated: list[tuple[str, Any]] = []
+        for key, value in pairs:
+            if key in self:
+                self.repeated.append((key, value))
+            else:
+                self[key] = value
+
+
+def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
+    entries = _load(body, origin)
+    records: list[dict[str, Any]] = []
+    rejects: list[Reject] = []
+    not_per_token: list[str] = []
+    new_fields: dict[str, list[str]] = defaultdict(list)
+    items = [(key, entry, False) for key, entry in entries.items()]
+    items += [(key, entry, True) for key, entry in entries.repeated]
+    for key, entry, repeated in items:
+        if key == "sample_spec":
+            continue
+        try:
+            if repeated:
+                raise _Bad(
+                    "duplicate_key", f"{key}: the key appears again; the first entry is kept", "model", key
+                )
+            rows = _entry_rows(key, entry)
+        except _Bad as e:
+            provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
+            rejects.append(
+                Reject(NAME, e.rule, e.reason, {"model": key, "provider": provider}, e.field, e.value)
+            )
+            continue
+        for field in entry:
+            if "cost" in field and not _PRICE_KEY.fullmatch(field) and not _KNOWN_UNMAPPED.search(field):
+                new_fields[field].append(key)
+        if rows:
+            records.extend(rows)
+        else:
+            not_per_token.append(key)
+    warnings = [
+        f"{NAME}: price-looking field {field!r} is not mapped to a column (on {len(keys)} entries, e.g. {keys[0]})"
+        for field, keys in sorted(new_fields.items())
+    ]
+    if not_per_token:
+        warnings.append(
+            f"{NAME}: {len(not_per_token)} entries are not billed per token (no per-token price, or all zero) "
+            f"and give no row: {', '.join(not_per_token)}"
+        )
+    if not records:
+        first = f"; first reject: {rejects[0].reason}" if rejects else ""
+        raise SourceError(
+            NAME,
+            f"payload from {origin} holds no token price rows ({len(rejects)} entries rejected, "
+            f"{len(not_per_token)} not billed per token{first})",
+        )
+    return ParseResult(TOKEN_PRICES.frame(records), rejects, warnings)
+
+
+def _load(body: bytes, origin: str) -> _Object:
+    if not body.strip():
+        raise SourceError(NAME, f"payload from {origin} is empty")
+    try:
+        entries = json.loads(body, parse_float=Decimal, object_pairs_hook=_Object)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SourceError(NAME, f"payload from {origin} is not JSON ({e})") from None
+    if not isinstance(entries, dict):
+        raise SourceError(
+            NAME,
+            f"payload from {origin} is a JSON {type(entries).__name__}, expected an object of model entries",
+        )
+    if not set(entries) - {"sample_spec"}:
+        raise SourceError(NAME, f"payload from {origin} has no model entries")
+    return entries
+
+
+def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
+    if not isinstance(entry, dict):
+        raise _Bad("malformed_record", f"{key}: the entry is not an object", None, str(entry)[:200])
+    provider = entry.get("litellm_provider")
+    if not isinstance(provider, str) or not provider:
+        raise _Bad("missing_field", f"{key}: no litellm_provider", "litellm_provider", provider)
+    # (tier, service, off_peak) -> {'input' | 'output' | 'cache_read' | 'cache_hit' | 'cache_write': USD/MTok}
+    # Flat keys: (tier, service) -> {'input' | 'output' | 'cache_read' | 'cache_hit' | 'cache_write': USD/MTok}
+    flat: dict[tuple[str, str], dict[str, Decimal | None]] = defaultdict(dict)
+    for field, value in entry.items():
+        match = _PRICE_KEY.fullmatch(field)
+        if match and not match["duration"]:
+            tier = f">{match['k']}k" if match["k"] else "base"
+            flat[(tier, _SERVICE[match["service"]])][_COLUMN[match["base"]]] = _per_mtok(key, field, value)
+    # Blocks that override the flat prices: (tier, service, off_peak) -> prices
+    blocks: dict[tuple[str, str, bool], dict[str, Decimal | None]] = defaultdict(dict)
+    for tier, tier_prices in _tiered(key, entry.get("tiered_pricing")):
+        blocks[(tier, "standard", False)].update(tier_prices)
+    off_peak_block = entry.get("off_peak_pricing")
+    if isinstance(off_peak_block, dict):
+        blocks[("base", "standard", True)].update(_flat_prices(key, "off_peak_pricing", off_peak_block))
+    mode = entry.get("mode") if isinstance(entry.get("mode"), str) else None
+    mode = _MODES.get(mode, mode)
+    common = {
+        "source": NAME,
+        "provider": provider,
+        "model": key,
+        "canonical_model": canonical_model(provider, key),
+        "mode": mode,
+        "context_window": _count(entry.get("max_input_tokens")) or _count(entry.get("max_tokens")),
+        "max_output_tokens": _count(entry.get("max_output_tokens")),
+        "currency": "USD",
+        "valid_from": None,
+    }
+    rows = []
+    for tier, service, off_peak in dict.fromkeys([*((t, s, False) for t, s in flat), *blocks]):
+        if service == "batches":
+            continue
+        # What a tier or block does not restate is the entry's flat base price, as LiteLLM bills it.
+        values = {**flat.get(("base", service), {}), **flat.get((tier, service), {})}
+        values.update(blocks.get((tier, service, off_peak), {}))
+        batch = flat.get((tier, "batches"), {}) if service == "standard" and not off_peak else {}
+        row = {
+            "input_usd_per_mtok": values.get("input"),
+            "output_usd_per_mtok": values.get("output"),
+            "cache_read_usd_per_mtok": _first(values.get("cache_read"), values.get("cache_hit")),
+            "cache_write_usd_per_mtok": values.get("cache_write"),
+            "batch_input_usd_per_mtok": batch.get("input"),
+            "batch_output_usd_per_mtok": batch.get("output"),
+        }
+        if mode in _NO_OUTPUT_MODES:
+            for column in ("output_usd_per_mtok", "batch_output_usd_per_mtok"):
+                row[column] = row[column] or None
+        if row["input_usd_per_mtok"] is None and row["output_usd_per_mtok"] is None:
+            continue
+        rows.append({**common, **row, "tier": tier, "service_tier": service, "off_peak": off_peak})
+    # All zeros: a free tier or a price LiteLLM has not filled in, not a token price.
+    if all(not any(row[c] for c in row if c.endswith("_usd_per_mtok")) for row in rows):
+        return []
+    return rows
+
+
+def _tiered(key: str, tiers: Any) -> list[tuple[str, dict[str, Decimal | None]]]:
+    if tiers is None:
+        return []
+    if not isinstance(tiers, list):
+        raise _Bad(
+            "malformed_tier", f"{key}: tiered_pricing is not a list", "tiered_pricing", str(tiers)[:200]
+        )
+    out = []
+    for tier in tiers:
+        bounds = tier.get("range") if isinstance(tier, dict) else None
+        start = bounds[0] if isinstance(bounds, list) and bounds else None
+        if (
+            not isinstance(start, int | Decimal)
+            or isinstance(start, bool)
+            or start < 0
+            or start != int(start)
+        ):
+            raise _Bad(
+                "malformed_tier",
+                f"{key}: tiered_pricing range {bounds!r} has no token count to start from",
+                "tiered_pricing.range",
+                str(bounds),
+            )
+        out.append(
+            (
+                "base" if start == 0 else f">{_thousands(int(start))}",
+                _flat_prices(key, "tiered_pricing", tier),
+            )
+        )
+    return out
+
+
+def _flat_prices(key: str, where: str, block: dict[str, Any]) -> dict[str, Decimal | None]:
+    return {
+        _COLUMN[field]: _per_mtok(key, f"{where}.{field}", value)
+        for field, value in block.items()
+        if field in _COLUMN
+    }
+
+
+def _per_mtok(key: str, field: str, value: Any) -> Decimal | None:
+    def bad(rule: str, why: str) -> _Bad:
+        return _Bad(rule, f"{key}: {field} {why}", field, value)
+
+    try:
+        price = per_token_to_per_mtok(value)
+    except ValueError:
+        raise bad("not_a_number", f"is {value!r}, not a number") from None
+    if price is not None and price < 0:
+        raise bad("negative_price", f"is negative ({value})")
+    if price is not None and price > MAX_USD_PER_MTOK:
+        raise bad("price_band", f"= {value} per token is {price} USD per million tokens, above {MAX_USD_PER_MTOK} "
+                  "(a per-million price written as per-token?)")  # fmt: skip
+    return price
+
+
+def _thousands(tokens: int) -> str:
+    return f"{tokens // 1000}k" if tokens % 1000 == 0 else str(tokens)
+
+
+def _count(value: Any) -> int | None:
+    """A token count, or None for LiteLLM's placeholders (descriptions, zero, fractions)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value <= 0 or value != int(value):
+        return None
+    return int(value)
+
+
+def _first(*values: Decimal | None) -> Decimal | None:
+    return next((v for v in values if v is not None), None)

@@ -1,0 +1,359 @@
+"""SkyPilot catalog ``vms.csv`` files, one per cloud (catalog schema v8).
+
+One payload per cloud; the cloud is read from the origin (``.../catalogs/v8/aws/vms.csv`` or a
+file name such as ``skypilot_catalog_v8_aws_vms.csv``), because the file itself does not say it.
+
+Format facts handled here (all seen in the real catalogs):
+
+- Column order differs per cloud; columns are read by name. Some files are CRLF.
+- ``Price`` and ``SpotPrice`` are per instance; the per-GPU price divides by ``AcceleratorCount``,
+  which may be fractional (Azure's NV*_A10_v5 shares of one GPU).
+- ``GpuInfo`` is a Python literal (``ast.literal_eval``, never ``eval``), JSON in some clouds,
+  or a bare name (anycloud's Azure). Memory is per GPU in ``MemoryInfo.SizeInMiB`` except in the
+  Vast and Prime Intellect catalogs, where that field holds the whole instance's memory.
+- GCP prices the host VM (``a3-highgpu-8g``, no accelerator) and the GPUs (empty instance type,
+  ``H100`` x 8) on separate rows per zone; the rate is their sum, as SkyPilot computes it. A host
+  without a GPU row in its zone is rejected, never emitted at the host-only price.
+- A spot price that is empty, zero, equal to or above on-demand is not a spot price: no spot row,
+  counted in a warning.
+
+The anycloud catalogs (github.com/anycloud-sh/catalog) are SkyPilot-schema files built by another
+bot from the same cloud APIs. This parser reads them too; their rows carry ``source = 'anycloud'``
+so that their history never mixes with SkyPilot's under one natural key.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sources import azure
+from sources.accelerator_identity import RateRows, RowRejected, read_csv
+from sources.base import ParseResult, SourceError
+from sources.http import Fetched, FetchError, Http
+
+NAME = "skypilot"
+DATASET = "gpu_rates"
+CATALOG_VERSION = "v8"
+LIVE_URL = (
+    f"https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/{CATALOG_VERSION}"
+)
+# The mirror SkyPilot itself falls back to when GitHub rate-limits it.
+MIRROR_URL = f"https://skypilot-catalog.s3.us-east-1.amazonaws.com/catalogs/{CATALOG_VERSION}"
+# Clouds with a priced vms.csv in catalog v8 (kubernetes and slurm have none).
+CLOUDS = (
+    "aws",
+    "gcp",
+    "lambda",
+    "runpod",
+    "vast",
+    "nebius",
+    "shadeform",
+    "verda",
+    "cudo",
+    "daytona",
+    "hyperbolic",
+    "hyperstack",
+    "jarvislabs",
+    "lium",
+    "mithril",
+    "oci",
+    "primeintellect",
+    "seeweb",
+    "spheron",
+    "yotta",
+)
+# Clouds of older catalog versions and of anycloud, recognized in an origin.
+OTHER_CLOUDS = ("azure", "fluidstack", "paperspace", "ibm", "scp", "scaleway", "ovhcloud", "do", "simplepod")
+PROVIDER_NAMES = {"vast": "vastai"}
+MEMORY_IS_INSTANCE_TOTAL = frozenset({"vast", "primeintellect"})
+
+REQUIRED = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "Region")
+KNOWN = (
+    "SpotPrice",
+    "GpuInfo",
+    "AvailabilityZone",
+    "vCPUs",
+    "MemoryGiB",
+    "Arch",
+    "Generation",
+    "UpstreamCloudId",
+    "StorageGiB",
+)
+
+# GCP host VM families -> the accelerator their GPU rows are named by (SkyPilot's
+# _ACC_INSTANCE_TYPE_DICTS, plus a3-edgegpu, which carries H100s as well).
+GCP_HOST_FAMILIES = {
+    "a2-highgpu": "A100",
+    "a2-megagpu": "A100",
+    "a2-ultragpu": "A100-80GB",
+    "a3-highgpu": "H100",
+    "a3-edgegpu": "H100",
+    "a3-megagpu": "H100-MEGA",
+    "a3-ultragpu": "H200",
+    "a4-highgpu": "B200",
+}
+GCP_HOST = re.compile(r"^(?P<family>[a-z]\d-[a-z]+gpu)-(?P<count>\d+)g(-nolssd)?$")
+GCP_L4_HOSTS = {"4": 1, "8": 1, "12": 1, "16": 1, "32": 1, "24": 2, "48": 4, "96": 8}
+GCP_L4_HOST = re.compile(r"^g2-standard-(?P<vcpus>\d+)$")
+
+
+def fetch_live(http: Http) -> list[Fetched]:
+    return [_fetch_cloud(http, cloud) for cloud in CLOUDS]
+
+
+def _fetch_cloud(http: Http, cloud: str) -> Fetched:
+    errors = []
+    for base in (LIVE_URL, MIRROR_URL):
+        url = f"{base}/{cloud}/vms.csv"
+        try:
+            return Fetched(url, http.get(url))
+        except FetchError as e:
+            errors.append(str(e))
+    raise FetchError(f"skypilot catalog for {cloud}: " + "; ".join(errors))
+
+
+def embedded() -> list[Fetched]:
+    # The curated rate catalog (gpu_curated) is the gpu_rates dataset's embedded default.
+    return []
+
+
+def cloud_of(origin: str) -> str:
+    """The cloud a vms.csv belongs to, from its URL or file name."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", origin.lower()) if t]
+    known = set(CLOUDS) | set(OTHER_CLOUDS)
+    before_vms = [
+        tokens[i - 1] for i, t in enumerate(tokens) if t == "vms" and i > 0 and tokens[i - 1] in known
+    ]
+    found = before_vms or sorted({t for t in tokens if t in known})
+    if len(found) != 1:
+        raise SourceError(
+            NAME,
+            f"cannot tell which cloud {origin!r} is for: name the cloud in the path or file name, "
+            f"e.g. .../aws/vms.csv or skypilot_aws_vms.csv (known clouds: {', '.join(sorted(known))})",
+        )
+    return found[0]
+
+
+def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
+    source = "anycloud" if "anycloud" in origin.lower() else NAME
+    rows, malformed, warnings = read_csv(source, body, required=REQUIRED, known=KNOWN)
+    cloud = cloud_of(origin)
+    out = _Catalog(source, cloud)
+    out.rates.rejects.extend(malformed)
+    out.rates.warnings.extend(warnings)
+    if cloud == "gcp":
+        rows = out.pair_gcp(rows)
+    for row in rows:
+        out.add_row(row)
+    return out.result()
+
+
+class _Catalog:
+    def __init__(self, source: str, cloud: str):
+        self.rates = RateRows(source)
+        self.cloud = cloud
+        self.provider = PROVIDER_NAMES.get(cloud, cloud)
+        self.no_spot: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        if not row["AcceleratorName"]:
+            self.skipped["rows without an accelerator (CPU instances)"] += 1
+            return
+        try:
+            self._add_rates(row)
+        except RowRejected:
+            pass
+
+    def _add_rates(self, row: dict[str, Any]) -> None:
+        rates = self.rates
+        count = rates.gpu_count(row, "AcceleratorCount")
+        on_demand = row.get("_price")
+        spot = row.get("_spot")
+        if "_price" not in row:
+            on_demand = rates.number(row, "Price")
+            spot = rates.number(row, "SpotPrice") if "SpotPrice" in row else None
+        info = _gpu_info(row.get("GpuInfo", ""))
+        name = row["AcceleratorName"]
+        common = {
+            "provider": self.provider,
+            "instance_type": row["InstanceType"],
+            "region": _region(row),
+            "accelerator_name": name,
+            "gpu_count": count,
+            "accelerator": self._azure_accelerator(row["InstanceType"]),
+            "memory_gb": self._memory_per_gpu(info, count),
+            "hint": " ".join(
+                filter(None, (row["InstanceType"], row.get("UpstreamCloudId"), _info_name(info)))
+            ),
+        }
+        if on_demand is None:
+            self.skipped["rows without an on-demand price"] += 1
+        else:
+            self._emit(
+                row, pricing_type="on_demand", usd_per_instance_hour=on_demand, price_field="Price", **common
+            )
+        reason = _not_spot(spot, on_demand)
+        if reason:
+            self.no_spot[reason] += 1
+        else:
+            self._emit(
+                row, pricing_type="spot", usd_per_instance_hour=spot, price_field="SpotPrice", **common
+            )
+
+    def _emit(self, row: dict[str, Any], **rate: Any) -> None:
+        try:
+            self.rates.add(row, **rate)
+        except RowRejected:
+            pass
+
+    def _azure_accelerator(self, instance_type: str) -> str | None:
+        # SkyPilot-schema Azure catalogs write 'H100' for the NC*ads_H100_v5 SKUs, which carry
+        # H100 NVL 94 GB; the Azure SKU table knows better than the name.
+        if self.cloud != "azure":
+            return None
+        gpus = azure.vm_gpus(instance_type)
+        return gpus.accelerator if gpus else None
+
+    def _memory_per_gpu(self, info: dict[str, Any] | None, count: Decimal) -> Decimal | None:
+        gpu = _first_gpu(info)
+        if gpu is None:
+            return None
+        size = (gpu.get("MemoryInfo") or {}).get("SizeInMiB")
+        try:
+            mib = Decimal(str(size))
+        except ArithmeticError:
+            return None
+        if self.cloud in MEMORY_IS_INSTANCE_TOTAL:
+            mib /= count
+        # RunPod and Shadeform write GB into the MiB field (80 for an 80 GB part).
+        return mib if mib < 1024 else mib / 1024
+
+    def pair_gcp(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """GCP host rows and GPU rows of the same zone, summed into instance rows."""
+        gpu_rows: dict[tuple[str, Decimal, str], dict[str, Any]] = {}
+        hosts, out = [], []
+        for row in rows:
+            if not row["InstanceType"]:
+                try:
+                    count = Decimal(row["AcceleratorCount"]).normalize()
+                except ArithmeticError:
+                    count = Decimal(-1)
+                gpu_rows.setdefault((row["AcceleratorName"], count, row.get("AvailabilityZone", "")), row)
+            elif row["AcceleratorName"]:
+                out.append(row)
+            elif _gcp_host_gpus(row["InstanceType"]):
+                hosts.append(row)
+            else:
+                self.skipped["rows without an accelerator (CPU instances)"] += 1
+        used = set()
+        for host in hosts:
+            name, count = _gcp_host_gpus(host["InstanceType"])
+            key = (name, Decimal(count).normalize(), host.get("AvailabilityZone", ""))
+            gpus = gpu_rows.get(key)
+            try:
+                if gpus is None:
+                    self.rates.reject(
+                        "gcp_unpaired",
+                        f"host VM {host['InstanceType']} in {key[2] or host['Region']} has no {name} x{count} "
+                        "GPU row to add; its price alone leaves out the GPUs",
+                        host,
+                    )
+                used.add(key)
+                out.append(self._gcp_instance(host, gpus, name, count))
+            except RowRejected:
+                continue
+        unused = len(gpu_rows) - len(used)
+        if unused:
+            self.skipped["GCP GPU-only rows (GPUs attached to a host VM priced elsewhere)"] += unused
+        return out
+
+    def _gcp_instance(
+        self, host: dict[str, Any], gpus: dict[str, Any], name: str, count: int
+    ) -> dict[str, Any]:
+        record = {**host, "gpu_row": gpus}
+        prices = {}
+        for field in ("Price", "SpotPrice"):
+            parts = [self.rates.number(record, field, part.get(field, "")) for part in (host, gpus)]
+            if field == "Price" and 0 in parts:
+                self.rates.reject(
+                    "zero_component",
+                    f"a GCP {'host VM' if parts[0] == 0 else 'GPU'} price of 0 is a placeholder; "
+                    "the instance price would leave it out",
+                    record,
+                    field,
+                    "0",
+                )
+            prices[field] = None if None in parts or 0 in parts else parts[0] + parts[1]
+        return {
+            **host,
+            "AcceleratorName": name,
+            "AcceleratorCount": str(count),
+            "GpuInfo": gpus.get("GpuInfo", ""),
+            "_price": prices["Price"],
+            "_spot": prices["SpotPrice"],
+        }
+
+    def result(self) -> ParseResult:
+        if self.no_spot:
+            detail = ", ".join(f"{n} {reason}" for reason, n in sorted(self.no_spot.items()))
+            self.rates.warnings.append(f"no spot row where the spot price is not one: {detail}")
+        self.rates.warnings.extend(f"skipped {n} {what}" for what, n in sorted(self.skipped.items()))
+        return self.rates.result()
+
+
+def _gcp_host_gpus(instance_type: str) -> tuple[str, int] | None:
+    if m := GCP_HOST.match(instance_type):
+        family = GCP_HOST_FAMILIES.get(m["family"])
+        return (family, int(m["count"])) if family else None
+    if m := GCP_L4_HOST.match(instance_type):
+        count = GCP_L4_HOSTS.get(m["vcpus"])
+        return ("L4", count) if count else None
+    return None
+
+
+def _not_spot(spot: Decimal | None, on_demand: Decimal | None) -> str | None:
+    if spot is None:
+        return "empty"
+    if spot == 0:
+        return "zero"
+    if on_demand is not None and on_demand > 0:
+        if spot == on_demand:
+            return "equal to on-demand"
+        if spot > on_demand:
+            return "above on-demand"
+    return None
+
+
+def _region(row: dict[str, Any]) -> str:
+    region, zone = row["Region"], row.get("AvailabilityZone", "")
+    return f"{region}/{zone}" if zone and zone != region else region
+
+
+def _gpu_info(text: str) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _first_gpu(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    gpus = (info or {}).get("Gpus")
+    return gpus[0] if isinstance(gpus, list) and gpus and isinstance(gpus[0], dict) else None
+
+
+def _info_name(info: dict[str, Any] | None) -> str | None:
+    name = (_first_gpu(info) or {}).get("Name")
+    return name if isinstance(name, str) else None

@@ -1,0 +1,233 @@
+"""Curated token prices: dated launch prices and price changes that no live feed carries.
+
+The embedded default is ``sources/catalog/token_prices.csv``; an analyst's own CSV in the same
+format is read by the same parser (``costcurve ingest token_prices FILE --source curated``).
+One row is one price of one model from one date on. Columns (header names are fixed; order is free;
+UTF-8, comma-separated, CRLF or LF):
+
+==============================  =========  =================================================================
+column                          required   meaning
+==============================  =========  =================================================================
+provider                        yes        who sells the tokens, lowercase (openai, anthropic, google, groq)
+model                           yes        the model id as that provider's API names it (gpt-4o-2024-08-06)
+valid_from                      yes        ISO date the price took effect (launch or price change)
+source_url                      yes        http(s) page where the price and date can be checked
+input_usd_per_mtok              one of     USD per million input tokens, a plain decimal (2.50)
+output_usd_per_mtok             the two    USD per million output tokens
+cache_read_usd_per_mtok         no         cached input read
+cache_write_usd_per_mtok        no         cache write (the default 5-minute write)
+batch_input_usd_per_mtok        no         input through the batch API
+batch_output_usd_per_mtok       no         output through the batch API
+tier                            no         'base' (default) or a prompt-size threshold such as '>200k'
+service_tier                    no         'standard' (default), 'flex', 'priority', ...
+off_peak                        no         true for a discounted time-of-day window (default false)
+mode                            no         chat (default), embedding, image, audio, ...
+context_window                  no         maximum context in tokens
+max_output_tokens               no         maximum output tokens
+currency                        no         USD (default; other currencies are rejected)
+valid_to                        no         ISO date (exclusive) a price ended without a successor row,
+                                           e.g. the end of DeepSeek's off-peak discount
+note                            no         the quote or reasoning behind the row
+==============================  =========  =================================================================
+
+A later row for the same provider, model, tier, service tier and off-peak flag is a price change.
+Outcomes: a missing required value, a bad number or date, a negative price, a price above 10,000
+USD/MTok, a non-USD currency or a second row for the same key and date rejects that row; a column
+not listed here is ignored (with a warning if it looks like a price); a file without the required
+columns or without rows fails as a whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from importlib.resources import files
+from typing import Any
+
+from sources.base import ParseResult, Reject, SourceError, quantize_price, to_decimal
+from sources.http import Fetched, Http
+from sources.model_identity import canonical_model
+from sources.schemas import TOKEN_PRICES
+
+NAME = "curated"
+DATASET = "token_prices"
+CATALOG = "token_prices.csv"
+MAX_USD_PER_MTOK = Decimal(10_000)
+
+_REQUIRED = ("provider", "model", "valid_from", "source_url")
+_PRICES = (
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cache_read_usd_per_mtok",
+    "cache_write_usd_per_mtok",
+    "batch_input_usd_per_mtok",
+    "batch_output_usd_per_mtok",
+)
+_OPTIONAL = (
+    "tier", "service_tier", "off_peak", "mode", "context_window", "max_output_tokens", "currency", "valid_to", "note",
+)  # fmt: skip
+_BOOLEANS = {"": False, "false": False, "no": False, "0": False, "true": True, "yes": True, "1": True}
+
+
+def fetch_live(http: Http) -> list[Fetched]:
+    """No live feed: curated prices change only when someone edits the CSV."""
+    return []
+
+
+def embedded() -> list[Fetched]:
+    resource = files("sources") / "catalog" / CATALOG
+    return [Fetched(f"package:sources/catalog/{CATALOG}", resource.read_bytes())]
+
+
+class _Bad(Exception):
+    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
+        super().__init__(reason)
+        self.rule, self.reason, self.field, self.value = rule, reason, field, value
+
+
+def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
+    rows = _load(body, origin)
+    records: list[dict[str, Any]] = []
+    rejects: list[Reject] = []
+    seen: set[tuple] = set()
+    for line, row in rows:
+        where = f"line {line} ({row.get('provider') or '?'}/{row.get('model') or '?'})"
+        try:
+            record = _record(where, row)
+            key = (*(record[k] for k in TOKEN_PRICES.key), record["valid_from"])
+            if key in seen:
+                raise _Bad(
+                    "duplicate_key",
+                    f"{where}: a second row for the same key and valid_from; the first is kept",
+                    "valid_from",
+                    row.get("valid_from"),
+                )
+            seen.add(key)
+        except _Bad as e:
+            rejects.append(Reject(NAME, e.rule, e.reason, {"line": line, **row}, e.field, e.value))
+            continue
+        records.append(record)
+    unknown = sorted(set(rows[0][1]) - set(_REQUIRED) - set(_PRICES) - set(_OPTIONAL)) if rows else []
+    warnings = [
+        f"{NAME}: column {column!r} in {origin} looks like a price but is not a known column; it is ignored"
+        for column in unknown
+        if "usd" in column or "price" in column or "cost" in column
+    ]
+    if not records:
+        first = f"; first reject: {rejects[0].reason}" if rejects else ""
+        raise SourceError(NAME, f"{origin} holds no valid price rows ({len(rejects)} rejected{first})")
+    return ParseResult(TOKEN_PRICES.frame(records), rejects, warnings)
+
+
+def _load(body: bytes, origin: str) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SourceError(NAME, f"{origin} is not UTF-8 text ({e})") from None
+    if not text.strip():
+        raise SourceError(NAME, f"{origin} is empty")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    missing = [c for c in _REQUIRED if c not in columns]
+    if missing or not any(c in columns for c in _PRICES[:2]):
+        raise SourceError(
+            NAME, f"{origin} lacks the columns {missing or list(_PRICES[:2])}; the header is {columns}"
+        )
+    rows = [
+        (reader.line_num, {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None})
+        for row in reader
+        if any((v or "").strip() for v in row.values() if isinstance(v, str))
+    ]
+    if not rows:
+        raise SourceError(NAME, f"{origin} has a header but no rows")
+    return rows
+
+
+def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
+    for column in _REQUIRED:
+        if not row.get(column):
+            raise _Bad("missing_field", f"{where}: no {column}", column, row.get(column))
+    if not row["source_url"].startswith(("https://", "http://")):
+        raise _Bad(
+            "bad_value",
+            f"{where}: source_url {row['source_url']!r} is not a web address",
+            "source_url",
+            row["source_url"],
+        )
+    currency = (row.get("currency") or "USD").upper()
+    if currency != "USD":
+        raise _Bad(
+            "bad_value", f"{where}: currency {currency!r}; prices must be in USD", "currency", currency
+        )
+    prices = {column: _price(where, column, row.get(column)) for column in _PRICES}
+    if prices["input_usd_per_mtok"] is None and prices["output_usd_per_mtok"] is None:
+        raise _Bad(
+            "missing_field", f"{where}: neither an input nor an output price", "input_usd_per_mtok", None
+        )
+    valid_from, valid_to = (
+        _date(where, "valid_from", row["valid_from"]),
+        _date(where, "valid_to", row.get("valid_to")),
+    )
+    if valid_to is not None and valid_to <= valid_from:
+        raise _Bad(
+            "bad_date",
+            f"{where}: valid_to {valid_to} is not after valid_from {valid_from}",
+            "valid_to",
+            row.get("valid_to"),
+        )
+    off_peak = (row.get("off_peak") or "").lower()
+    if off_peak not in _BOOLEANS:
+        raise _Bad("bad_value", f"{where}: off_peak {off_peak!r} is not true or false", "off_peak", off_peak)
+    provider, model = row["provider"].lower(), row["model"]
+    return {
+        "source": NAME,
+        "provider": provider,
+        "model": model,
+        "canonical_model": canonical_model(provider, model),
+        "tier": row.get("tier") or "base",
+        "service_tier": row.get("service_tier") or "standard",
+        "off_peak": _BOOLEANS[off_peak],
+        "mode": row.get("mode") or "chat",
+        **prices,
+        "context_window": _count(where, "context_window", row.get("context_window")),
+        "max_output_tokens": _count(where, "max_output_tokens", row.get("max_output_tokens")),
+        "currency": currency,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+    }
+
+
+def _price(where: str, column: str, value: str | None) -> Decimal | None:
+    def bad(rule: str, why: str) -> _Bad:
+        return _Bad(rule, f"{where}: {column} {why}", column, value)
+
+    try:
+        price = to_decimal(value)
+    except ValueError:
+        raise bad("not_a_number", f"is {value!r}, not a number") from None
+    if price is not None and price < 0:
+        raise bad("negative_price", f"is negative ({value})")
+    if price is not None and price > MAX_USD_PER_MTOK:
+        raise bad("price_band", f"= {value} USD per million tokens is above {MAX_USD_PER_MTOK}")
+    return quantize_price(price)
+
+
+def _date(where: str, column: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Bad(
+            "bad_date", f"{where}: {column} {value!r} is not an ISO date (YYYY-MM-DD)", column, value
+        ) from None
+
+
+def _count(where: str, column: str, value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise _Bad("bad_value", f"{where}: {column} {value!r} is not a whole number of tokens", column, value)
+    return int(value)

@@ -1,0 +1,188 @@
+"""Property-based parity: for random inputs the polars expression, the scalar wrapper and the DuckDB
+macro of every formula give the same numbers (relative tolerance 1e-9) and the same nulls.
+
+Inputs deliberately stray outside the valid ranges (shares below 0 or above 1, zero memory, rent below
+opex), so the null rules are held to parity too: where the scalar wrapper raises ValueError, the
+expression and the macro must both give null.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import core
+from core import scalar
+
+PARITY = settings(max_examples=200, derandomize=True, deadline=None)
+
+money = st.floats(0, 1e4, allow_subnormal=False)
+price = st.floats(0, 200, allow_subnormal=False)
+share = st.floats(-0.25, 1.25, allow_subnormal=False) | st.sampled_from([0.0, 1.0])
+tokens = st.integers(0, 2_000_000)
+throughput = st.floats(0, 5e4, allow_subnormal=False)
+positive = st.floats(1e-3, 1e4)
+
+FORMULAS: dict[str, dict[str, st.SearchStrategy]] = {
+    "blended_price": {"input_usd_per_mtok": price, "output_usd_per_mtok": price, "input_share": share},
+    "cost_per_request": {
+        "input_tokens": tokens,
+        "output_tokens": tokens,
+        "input_price": price,
+        "output_price": price,
+        "cached_tokens": tokens,
+        "cache_read_price": st.none() | price,
+    },
+    "cost_per_correct": {"cost_per_attempt": money, "pass_rate": share},
+    "cascade_cost_per_correct": {
+        "small_cost": money,
+        "small_pass": share,
+        "large_cost": money,
+        "large_pass": share,
+    },
+    "cost_per_useful_mtok": {
+        "usd_per_hour": money,
+        "tokens_per_second": throughput,
+        "utilization": share,
+        "pass_rate": share,
+    },
+    "implied_gross_margin": {"price": st.floats(-1, 200), "cost": price},
+    "gpus_needed": {
+        "params_b": st.floats(0, 5000),
+        "bytes_per_param": st.sampled_from([0.5, 1.0, 2.0, 4.0]),
+        "overhead": st.floats(1, 1.5),
+        "memory_gb": st.floats(-10, 300) | st.sampled_from([0.0, 16.0, 80.0]),
+    },
+    "kv_cache_bytes": {
+        "layers": st.integers(1, 200),
+        "kv_heads": st.integers(1, 128),
+        "head_dim": st.sampled_from([64, 128, 256]),
+        "context_tokens": st.integers(0, 1_000_000),
+        "batch": st.integers(0, 1024),
+        "bytes_per_elem": st.sampled_from([0.5, 1.0, 2.0]),
+    },
+    "decode_memory_seconds": {
+        "params_b": st.floats(0, 2000),
+        "bytes_per_param": st.sampled_from([0.5, 1.0, 2.0]),
+        "kv_bytes": st.floats(0, 1e12),
+        "memory_bandwidth_tbps": st.floats(0, 10),
+        "bw_efficiency": share,
+    },
+    "decode_compute_seconds": {
+        "params_b": st.floats(0, 2000),
+        "batch": st.integers(0, 1024),
+        "dense_tflops": st.floats(0, 10_000),
+        "compute_efficiency": share,
+    },
+}
+ROOFLINE = {
+    "params_b": st.floats(0, 2000),
+    "bytes_per_param": st.sampled_from([0.5, 1.0, 2.0]),
+    "memory_bandwidth_tbps": st.floats(0, 10),
+    "dense_tflops": st.floats(0, 10_000),
+    "batch": st.integers(0, 1024),
+    "kv_bytes": st.floats(0, 1e12),
+    "bw_efficiency": share,
+    "compute_efficiency": share,
+}
+FORMULAS |= {name: ROOFLINE for name in ("decode_step_seconds", "decode_tokens_per_second", "roofline_bound")}
+FORMULAS |= {
+    "self_host_cost_per_mtok": {
+        "usd_per_gpu_hour": price,
+        "gpus": st.integers(1, 64),
+        "tokens_per_second": throughput,
+        "utilization": share,
+    },
+    "own_opex_per_hour": {
+        "power_kw": st.floats(0, 20),
+        "pue": st.floats(0.8, 2.5),
+        "usd_per_kwh": st.floats(0, 1),
+        "ops_usd_per_hour": st.floats(0, 5),
+    },
+    "amortized_usd_per_hour": {
+        "capex": money,
+        "depreciation_years": st.floats(-1, 10),
+        "salvage_usd": money,
+    },
+    "breakeven_hours": {"capex": st.floats(0, 1e6), "rent_per_hour": price, "own_opex_per_hour": price},
+    "breakeven_months": {
+        "capex": st.floats(0, 1e6),
+        "rent_per_hour": price,
+        "own_opex_per_hour": price,
+        "utilization": share,
+        "hours_per_month": st.floats(0, 744),
+    },
+    "api_monthly_usd": {"monthly_tokens": st.integers(0, 10**11), "usd_per_mtok": price},
+    "self_host_monthly_usd": {
+        "monthly_tokens": st.integers(0, 10**11),
+        "usd_per_hour": money,
+        "tokens_per_second": throughput,
+        "utilization": share,
+        "hours_per_month": st.floats(0, 744),
+    },
+    "breakeven_monthly_tokens": {
+        "self_host_monthly_fixed_usd": money,
+        "api_usd_per_mtok": price,
+        "self_host_marginal_usd_per_mtok": price,
+    },
+    "margin_compression_index": {"price_index": positive, "compute_cost_index": st.floats(-10, 1e4)},
+}
+
+RAISED = object()
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
+def test_every_macro_has_a_parity_test():
+    assert set(FORMULAS) == set(core.MACROS)
+
+
+def scalar_outcome(name: str, args: list) -> object:
+    try:
+        return getattr(scalar, name)(*args)
+    except ValueError:
+        return RAISED
+
+
+def assert_agree(expected: object, got: object, context: object) -> None:
+    if expected is RAISED:
+        assert got is None, context
+    else:
+        assert same(got, expected), context
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_expression_scalar_and_sql_agree(name, duck):
+    arguments = FORMULAS[name]
+    seen: list[tuple[list, object]] = []
+
+    @PARITY
+    @given(st.lists(st.fixed_dictionaries(arguments), min_size=1, max_size=4))
+    def expression_matches_scalar(rows: list[dict]) -> None:
+        frame = pl.DataFrame(rows, schema={arg: pl.Float64 for arg in arguments}, strict=False)
+        by_expr = frame.select(getattr(core, name)(*arguments).alias("value"))["value"].to_list()
+        for r, expr_value in zip(rows, by_expr, strict=True):
+            args = [r[arg] for arg in arguments]
+            expected = scalar_outcome(name, args)
+            assert_agree(expected, expr_value, ("expression", args, expr_value, expected))
+            seen.append((args, expected))
+
+    expression_matches_scalar()
+
+    # The macro sees every row hypothesis generated, in one query: a query per example costs more
+    # than the rest of the test. Columns travel as list parameters; unnest keeps their order.
+    columns = {arg: [args[i] for args, _ in seen] for i, arg in enumerate(arguments)}
+    unnested = ", ".join(f"unnest(${arg}::DOUBLE[]) AS {arg}" for arg in arguments)
+    query = f"SELECT {name}({', '.join(arguments)}) FROM (SELECT {unnested})"
+    by_sql = [value for (value,) in duck.execute(query, columns).fetchall()]
+    assert len(by_sql) == len(seen) > 200
+    for (args, expected), sql_value in zip(seen, by_sql, strict=True):
+        assert_agree(expected, sql_value, ("sql", args, sql_value, expected))

@@ -1,0 +1,166 @@
+"""The whole graph end to end on the embedded default, through Dagster and through the CLI."""
+
+import json
+import os
+from datetime import date
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory):
+    """One offline refresh shared by the read-only tests of this module (it costs seconds)."""
+    home = tmp_path_factory.mktemp("refreshed")
+    old = os.environ.get("COSTCURVE_HOME")
+    os.environ["COSTCURVE_HOME"] = str(home)
+    try:
+        assert main(["refresh", "--offline"]) == 0
+    finally:
+        if old is not None:
+            os.environ["COSTCURVE_HOME"] = old
+    return home
+
+
+class Snapshot:
+    """Opens the published DB per query: the CLI under test opens it with its own configuration,
+    and DuckDB refuses two configurations of one file in one process."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def execute(self, sql):
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return _Rows(con.execute(sql).fetchall())
+
+
+class _Rows(list):
+    def fetchall(self):
+        return list(self)
+
+    def fetchone(self):
+        return self[0] if self else None
+
+
+@pytest.fixture
+def published(refreshed, monkeypatch):
+    monkeypatch.setenv("COSTCURVE_HOME", str(refreshed))
+    return Snapshot(refreshed / "published" / "costcurve.duckdb")
+
+
+def test_definitions_load_with_the_daily_schedule():
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("daily_refresh")
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"staging/token_prices", "history/token_prices", "marts/token_prices_current", "publish"} <= keys
+    assert job.executor_def is dg.in_process_executor
+    (schedule,) = list(defs.schedules)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "UTC")
+    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
+    assert checks == {"gx_suite"}
+
+
+def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.resources import RefreshSettings, Warehouse
+
+    result = defs.resolve_job_def("daily_refresh").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"warehouse": Warehouse(), "settings": RefreshSettings(offline=True)},
+    )
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert evaluations and all(e.passed for e in evaluations)
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"history/token_prices", "marts/token_prices_current", "publish"} <= materialized
+    assert (costcurve_home / "published" / "costcurve.duckdb").exists()
+    assert (costcurve_home / "published" / "parquet" / "token_prices_current.parquet").exists()
+    assert (costcurve_home / "published" / "data_docs" / "index.html").exists()
+
+
+def test_history_holds_thousands_of_declared_prices_over_years(published):
+    n, first, last, models = published.execute(
+        "select count(*), min(valid_from), max(valid_from), count(distinct model) from history.token_prices"
+    ).fetchone()
+    assert n > 2000 and models > 1000
+    assert first <= date(2025, 6, 10) and last >= date(2026, 1, 1)
+
+
+def test_o3_as_of_before_and_after_the_june_2025_cut(published):
+    def o3(day):
+        return published.execute(
+            f"""select input_usd_per_mtok::double, output_usd_per_mtok::double
+                from token_prices_asof(date '{day}')
+                where source = 'genai_prices' and provider = 'openai' and model = 'o3'
+                  and tier = 'base' and service_tier = 'standard'"""
+        ).fetchall()
+
+    assert o3("2025-06-01") == [(10.0, 40.0)]
+    assert o3("2025-06-11") == [(2.0, 8.0)]
+
+
+def test_status_reports_source_mode_and_counts(published, capsys):
+    assert main(["status", "--format", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["last_run"]["status"] in ("success", "partial")
+    genai = next(s for s in status["sources"] if s["source"] == "genai_prices")
+    assert genai["mode"] == "embedded" and genai["status"] == "success" and genai["rows_accepted"] > 2000
+    assert status["history_rows"]["token_prices"] > 2000
+
+
+def test_sql_formats(published, capsys):
+    assert main(["sql", "select count(*) as n from history.token_prices", "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["n"] > 2000
+    assert main(["sql", "select 1 as a, 'x' as b", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a,b", "1,x"]
+
+
+def test_sql_is_read_only(published, capsys):
+    assert main(["sql", "drop table history.token_prices"]) == 2
+    assert "read-only" in capsys.readouterr().err.replace("\n", " ")
+    assert published.execute("select count(*) from history.token_prices").fetchone()[0] > 0
+
+
+def test_second_refresh_adds_no_history(costcurve_home):
+    assert main(["refresh", "--offline"]) == 0
+    con = duckdb.connect(str(costcurve_home / "published" / "costcurve.duckdb"), read_only=True)
+    before = con.execute("select count(*) from history.token_prices").fetchone()[0]
+    con.close()
+    assert main(["refresh", "--offline"]) == 0
+    con = duckdb.connect(str(costcurve_home / "published" / "costcurve.duckdb"), read_only=True)
+    assert con.execute("select count(*) from history.token_prices").fetchone()[0] == before
+    runs = con.execute("select count(*) from meta.runs where status = 'success'").fetchone()[0]
+    assert runs == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "copy (select 1) to '{tmp}/out.csv'",
+        "attach '{tmp}/other.duckdb' as other",
+        "set enable_external_access = true",
+        "insert into meta.runs select * from meta.runs",
+    ],
+)
+def test_sql_refuses_writes_and_file_access(published, capsys, tmp_path, query):
+    assert main(["sql", query.format(tmp=tmp_path)]) == 2
+    assert "query failed" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "other.duckdb").exists()
+
+
+def test_sql_reads_files_only_when_allowed(published, capsys, tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_text("a\n41\n")
+    assert main(["sql", f"select a + 1 as b from read_csv('{data}')", "--allow-files", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["b", "42"]

@@ -1,0 +1,231 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+import polars as pl
+import pytest
+
+from sources import litellm
+from sources.base import SourceError
+from sources.http import Http
+from sources.schemas import TOKEN_PRICES
+
+OBSERVED = datetime(2026, 11, 22, 6, tzinfo=UTC)
+
+
+def parse(body: bytes):
+    return litellm.parse(body, observed_at=OBSERVED, origin="fixture")
+
+
+def row(
+    result, model: str, tier: str = "base", service_tier: str = "standard", off_peak: bool = False
+) -> dict:
+    found = result.rows.filter(
+        (pl.col("model") == model)
+        & (pl.col("tier") == tier)
+        & (pl.col("service_tier") == service_tier)
+        & (pl.col("off_peak") == off_peak)
+    ).to_dicts()
+    assert len(found) == 1, (model, tier, service_tier, off_peak, found)
+    return found[0]
+
+
+@pytest.fixture
+def prices(fixtures):
+    return parse((fixtures / "token_prices" / "litellm_prices.json").read_bytes())
+
+
+@pytest.fixture
+def bad(fixtures):
+    return parse((fixtures / "token_prices" / "litellm_bad_records.json").read_bytes())
+
+
+def test_frame_has_the_contract_schema_and_live_defaults(prices):
+    assert prices.rows.schema == pl.Schema(TOKEN_PRICES.schema)
+    assert set(prices.rows["source"]) == {"litellm"}
+    assert set(prices.rows["currency"]) == {"USD"}
+    assert prices.rows["valid_from"].null_count() == prices.rows.height
+    assert prices.rejects == []
+
+
+def test_per_token_floats_become_exact_usd_per_million(prices):
+    o3 = row(prices, "o3")
+    assert (o3["input_usd_per_mtok"], o3["output_usd_per_mtok"]) == (Decimal("2"), Decimal("8"))
+    assert o3["cache_read_usd_per_mtok"] == Decimal("0.5")
+    assert (o3["canonical_model"], o3["provider"], o3["mode"]) == ("openai/o3", "openai", "chat")
+    assert (o3["context_window"], o3["max_output_tokens"]) == (200000, 100000)
+    # 7.8596e-08 per token has no exact binary float; read as Decimal it is 0.078596 exactly.
+    flash = row(prices, "deepinfra/deepseek-ai/DeepSeek-V4-Flash")
+    assert str(flash["input_usd_per_mtok"]) == "0.078596000"
+    assert flash["output_usd_per_mtok"] == Decimal("0.157192")
+    assert flash["context_window"] == 131072  # from max_tokens when max_input_tokens is absent
+
+
+def test_batch_prices_fill_the_batch_columns_of_the_same_row(prices):
+    o3 = row(prices, "o3")
+    assert (o3["batch_input_usd_per_mtok"], o3["batch_output_usd_per_mtok"]) == (Decimal("1"), Decimal("4"))
+    assert "batches" not in set(prices.rows["service_tier"])
+
+
+def test_flex_and_priority_are_service_tier_rows(prices):
+    flex, priority = row(prices, "o3", service_tier="flex"), row(prices, "o3", service_tier="priority")
+    assert (flex["input_usd_per_mtok"], flex["output_usd_per_mtok"], flex["cache_read_usd_per_mtok"]) == (
+        Decimal("1"),
+        Decimal("4"),
+        Decimal("0.25"),
+    )
+    assert (priority["input_usd_per_mtok"], priority["output_usd_per_mtok"]) == (
+        Decimal("3.5"),
+        Decimal("14"),
+    )
+    assert flex["batch_input_usd_per_mtok"] is None
+
+
+def test_above_200k_keys_become_a_context_tier(prices):
+    base = row(prices, "vertex_ai/claude-sonnet-4-5")
+    long = row(prices, "vertex_ai/claude-sonnet-4-5", tier=">200k")
+    assert (long["input_usd_per_mtok"], long["output_usd_per_mtok"]) == (Decimal("6"), Decimal("22.5"))
+    assert (long["cache_read_usd_per_mtok"], long["cache_write_usd_per_mtok"]) == (
+        Decimal("0.6"),
+        Decimal("7.5"),
+    )
+    # A batch price stated only for the base tier is unknown above 200k, not inherited.
+    assert base["batch_input_usd_per_mtok"] == Decimal("1.5")
+    assert long["batch_input_usd_per_mtok"] is None
+    assert long["canonical_model"] == "anthropic/claude-sonnet-4.5"
+
+
+def test_a_context_tier_of_a_service_tier(prices):
+    long_priority = row(prices, "gemini/gemini-2.5-pro", tier=">200k", service_tier="priority")
+    assert (long_priority["input_usd_per_mtok"], long_priority["output_usd_per_mtok"]) == (
+        Decimal("4.5"),
+        Decimal("27"),
+    )
+
+
+def test_cache_write_is_the_5_minute_write_not_the_1_hour_one(prices):
+    sonnet = row(prices, "claude-sonnet-4-5")
+    assert (sonnet["cache_write_usd_per_mtok"], sonnet["cache_read_usd_per_mtok"]) == (
+        Decimal("3.75"),
+        Decimal("0.3"),
+    )
+
+
+def test_tiered_pricing_gives_one_row_per_range_inheriting_unstated_prices(prices):
+    tiers = {r["tier"]: r for r in prices.rows.filter(pl.col("model") == "dashscope/qwen3-max").to_dicts()}
+    assert set(tiers) == {"base", ">32k", ">128k"}
+    assert (tiers["base"]["input_usd_per_mtok"], tiers["base"]["output_usd_per_mtok"]) == (
+        Decimal("1.2"),
+        Decimal("6"),
+    )
+    assert tiers[">32k"]["input_usd_per_mtok"] == Decimal("2.4")
+    # The last range states no output price: LiteLLM bills the entry's flat output price.
+    assert (tiers[">128k"]["input_usd_per_mtok"], tiers[">128k"]["output_usd_per_mtok"]) == (
+        Decimal("3"),
+        Decimal("15"),
+    )
+
+
+def test_regional_keys_keep_their_own_id_and_provider(prices):
+    eu = row(prices, "azure/eu/gpt-4o")
+    assert (eu["provider"], eu["canonical_model"], eu["input_usd_per_mtok"]) == (
+        "azure",
+        "openai/gpt-4o",
+        Decimal("2.75"),
+    )
+    bedrock = row(prices, "eu.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    assert (bedrock["provider"], bedrock["canonical_model"]) == (
+        "bedrock_converse",
+        "anthropic/claude-sonnet-4.5",
+    )
+    assert bedrock["output_usd_per_mtok"] == Decimal("16.5")
+
+
+def test_off_peak_block_and_legacy_cache_hit_field(prices):
+    standard = row(prices, "deepseek/deepseek-chat")
+    off_peak = row(prices, "deepseek/deepseek-chat", off_peak=True)
+    assert standard["cache_read_usd_per_mtok"] == Decimal("0.07")
+    assert (off_peak["input_usd_per_mtok"], off_peak["output_usd_per_mtok"]) == (
+        Decimal("0.135"),
+        Decimal("0.55"),
+    )
+    assert off_peak["cache_read_usd_per_mtok"] == Decimal("0.07")  # not restated: the base price
+
+
+def test_embedding_output_zero_means_no_output_tokens(prices):
+    embedding = row(prices, "text-embedding-3-small")
+    assert embedding["mode"] == "embedding"
+    assert (embedding["input_usd_per_mtok"], embedding["output_usd_per_mtok"]) == (Decimal("0.02"), None)
+    assert embedding["batch_input_usd_per_mtok"] == Decimal("0.01")
+
+
+def test_entries_not_billed_per_token_give_a_warning_not_a_row(prices):
+    models = set(prices.rows["model"])
+    assert {"sample_spec", "gemini/gemma-3-27b-it", "whisper-1"}.isdisjoint(models)
+    [warning] = [w for w in prices.warnings if "not billed per token" in w]
+    assert "gemini/gemma-3-27b-it" in warning and "whisper-1" in warning
+
+
+def test_an_unknown_price_looking_field_is_warned_about(prices):
+    [warning] = [w for w in prices.warnings if "not mapped" in w]
+    assert "input_cost_per_token_gold_tier" in warning
+    assert not any("search_context" in w or "above_1hr" in w for w in prices.warnings)
+
+
+def test_bad_records_are_rejected_naming_model_field_and_value(bad):
+    by_model = {r.record["model"]: r for r in bad.rejects if r.rule != "duplicate_key"}
+    assert {m: (r.rule, r.field) for m, r in by_model.items()} == {
+        "negative-model": ("negative_price", "input_cost_per_token"),
+        "nan-model": ("not_a_number", "input_cost_per_token"),
+        "text-model": ("not_a_number", "input_cost_per_token"),
+        "orphan-model": ("missing_field", "litellm_provider"),
+        "per-million-model": ("price_band", "input_cost_per_token"),
+        "tiered-model": ("malformed_tier", "tiered_pricing.range"),
+        "not-an-object": ("malformed_record", None),
+    }
+    assert by_model["negative-model"].value == "-0.000001"
+    assert by_model["text-model"].value == "two dollars"
+    assert "2500000" in by_model["per-million-model"].reason
+    assert all(r.source == "litellm" and r.reason.startswith(r.record["model"]) for r in bad.rejects)
+
+
+def test_a_repeated_key_keeps_the_first_entry(bad):
+    [duplicate] = [r for r in bad.rejects if r.rule == "duplicate_key"]
+    assert (duplicate.record["model"], duplicate.field, duplicate.value) == (
+        "gpt-4o-mini",
+        "model",
+        "gpt-4o-mini",
+    )
+    kept = row(bad, "gpt-4o-mini")
+    assert kept["input_usd_per_mtok"] == Decimal("0.15")  # the first entry, not the later 1.5
+    assert bad.rows.height == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"{not json", "not JSON"),
+        (b'[{"input_cost_per_token": 1e-06}]', "expected an object"),
+        (b'{"sample_spec": {}}', "no model entries"),
+        (b'{"a": {"litellm_provider": "x", "input_cost_per_token": -1}}', "no token price rows"),
+    ],
+)
+def test_unusable_payloads_fail_the_source_with_a_plain_message(body, message):
+    with pytest.raises(SourceError, match=message) as error:
+        parse(body)
+    assert str(error.value).startswith("litellm:")
+
+
+def test_fetch_live_goes_through_http(fixtures):
+    body = (fixtures / "token_prices" / "litellm_prices.json").read_bytes()
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, content=body)
+
+    [fetched] = litellm.fetch_live(Http(httpx.Client(transport=httpx.MockTransport(handler))))
+    assert seen == [litellm.LIVE_URL] and fetched.url == litellm.LIVE_URL
+    assert row(parse(fetched.body), "o3")["output_usd_per_mtok"] == Decimal("8")
+    assert litellm.embedded() == []

@@ -1,0 +1,167 @@
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from sources.base import PRICE_DTYPE, Column, Dataset
+from warehouse import db, history
+
+PRICES = Dataset(
+    name="prices",
+    doc="Test prices.",
+    key=("source", "provider", "model"),
+    columns=(
+        Column("source", pl.Utf8, "source"),
+        Column("provider", pl.Utf8, "provider"),
+        Column("model", pl.Utf8, "model"),
+        Column("price", PRICE_DTYPE, "price"),
+        Column("valid_from", pl.Date, "declared start"),
+        Column("valid_to", pl.Date, "declared end"),
+    ),
+)
+
+
+def row(model, price, valid_from=None, valid_to=None, provider="p", source="s"):
+    return dict(
+        source=source,
+        provider=provider,
+        model=model,
+        price=Decimal(str(price)),
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+
+
+@pytest.fixture
+def con():
+    with db.working() as con:
+        yield con
+
+
+def merge(con, rows, day, sha=None):
+    return history.merge(
+        con,
+        PRICES,
+        PRICES.frame(rows),
+        observed_at=datetime(2026, 11, day, 6, tzinfo=UTC),
+        payload_sha256=sha or f"sha-{day}",
+    )
+
+
+def versions(con, model=None):
+    where = f"where model = '{model}'" if model else ""
+    return con.execute(
+        f"select model, price, valid_from, valid_to from history.prices {where} "
+        "order by model, valid_from nulls first"
+    ).fetchall()
+
+
+def assert_no_overlaps(con):
+    overlaps = con.execute(
+        """select count(*) from history.prices a join history.prices b
+           on a.source = b.source and a.provider = b.provider and a.model = b.model and a.rowid < b.rowid
+           where coalesce(a.valid_from, date '0001-01-01') < coalesce(b.valid_to, date '9999-12-31')
+             and coalesce(b.valid_from, date '0001-01-01') < coalesce(a.valid_to, date '9999-12-31')"""
+    ).fetchone()[0]
+    assert overlaps == 0
+    inverted = con.execute("select count(*) from history.prices where valid_to <= valid_from").fetchone()[0]
+    assert inverted == 0
+
+
+def test_first_observation_starts_undeclared_rows_and_declared_dates_are_kept(con):
+    stats = merge(con, [row("x", 1), row("o3", 10), row("o3", 2, date(2025, 6, 10))], 1)
+    assert stats.inserted == 3
+    assert versions(con) == [
+        ("o3", Decimal("10"), None, date(2025, 6, 10)),
+        ("o3", Decimal("2"), date(2025, 6, 10), None),
+        ("x", Decimal("1"), date(2026, 11, 1), None),
+    ]
+    assert_no_overlaps(con)
+
+
+def test_reingesting_the_same_payload_adds_nothing(con):
+    payload = [row("x", 1), row("o3", 10), row("o3", 2, date(2025, 6, 10))]
+    merge(con, payload, 1)
+    before = versions(con)
+    stats = merge(con, payload, 2)
+    assert (stats.inserted, stats.corrected, stats.unchanged, stats.closed) == (0, 0, 3, 0)
+    assert versions(con) == before
+    seen = con.execute(
+        "select min(last_seen_at)::date, max(first_seen_at)::date from history.prices"
+    ).fetchone()
+    assert seen == (date(2026, 11, 2), date(2026, 11, 1))
+
+
+def test_changed_price_closes_the_old_version_on_the_day_it_was_seen(con):
+    merge(con, [row("x", 1)], 1)
+    merge(con, [row("x", 3)], 3)
+    assert versions(con, "x") == [
+        ("x", Decimal("1"), date(2026, 11, 1), date(2026, 11, 3)),
+        ("x", Decimal("3"), date(2026, 11, 3), None),
+    ]
+    assert_no_overlaps(con)
+
+
+def test_rerunning_a_day_with_different_values_corrects_in_place(con):
+    merge(con, [row("x", 1)], 1)
+    merge(con, [row("x", 3)], 3)
+    stats = merge(con, [row("x", 4)], 3, sha="corrected")
+    assert stats.corrected == 1 and stats.inserted == 0
+    assert versions(con, "x")[-1] == ("x", Decimal("4"), date(2026, 11, 3), None)
+    sha = con.execute("select payload_sha256 from history.prices where valid_to is null").fetchone()[0]
+    assert sha == "corrected"
+
+
+def test_removed_key_is_closed_not_deleted_and_can_come_back(con):
+    merge(con, [row("x", 1), row("y", 5)], 1)
+    stats = merge(con, [row("y", 5)], 4)
+    assert stats.closed == 1
+    assert versions(con, "x") == [("x", Decimal("1"), date(2026, 11, 1), date(2026, 11, 4))]
+    merge(con, [row("x", 1), row("y", 5)], 6)
+    assert versions(con, "x") == [
+        ("x", Decimal("1"), date(2026, 11, 1), date(2026, 11, 4)),
+        ("x", Decimal("1"), date(2026, 11, 6), None),
+    ]
+    assert_no_overlaps(con)
+
+
+def test_closing_is_scoped_to_the_providers_a_payload_carries(con):
+    merge(con, [row("x", 1, provider="a"), row("y", 2, provider="b")], 1)
+    merge(con, [row("x", 1, provider="a")], 2)
+    assert con.execute("select count(*) from history.prices where valid_to is null").fetchone()[0] == 2
+
+
+def test_future_declared_start_is_kept_as_a_future_version(con):
+    merge(con, [row("f", 5), row("f", 4, date(2031, 1, 1))], 1)
+    assert versions(con, "f") == [
+        ("f", Decimal("5"), None, date(2031, 1, 1)),
+        ("f", Decimal("4"), date(2031, 1, 1), None),
+    ]
+    asof_today = history.asof(con, PRICES, date(2026, 11, 1))
+    assert asof_today["price"].to_list() == [Decimal("5")]
+    assert history.asof(con, PRICES, date(2031, 6, 1))["price"].to_list() == [Decimal("4")]
+
+
+def test_declared_end_closes_a_version(con):
+    merge(con, [row("t", 7, valid_to=date(2026, 3, 13)), row("t2", 1)], 1)
+    assert versions(con, "t") == [("t", Decimal("7"), None, date(2026, 3, 13))]
+    merge(con, [row("t2", 1)], 2)  # absent again: already closed, nothing to close
+    assert versions(con, "t") == [("t", Decimal("7"), None, date(2026, 3, 13))]
+
+
+def test_as_of_answers_o3_before_and_after_its_cut(con):
+    merge(con, [row("o3", 10), row("o3", 2, date(2025, 6, 10))], 1)
+    assert history.asof(con, PRICES, date(2025, 6, 1))["price"].to_list() == [Decimal("10")]
+    assert history.asof(con, PRICES, date(2025, 6, 11))["price"].to_list() == [Decimal("2")]
+
+
+def test_history_columns_carry_comments(con):
+    merge(con, [row("x", 1)], 1)
+    comments = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() where table_name = 'prices'"
+        ).fetchall()
+    )
+    assert comments["price"] == "price"
+    assert comments["valid_to"].startswith("Day the values stop applying")
