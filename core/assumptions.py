@@ -40,9 +40,12 @@ class SizeClass:
     reference_api_models: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        _normalise_numbers(self)
         object.__setattr__(self, "reference_api_models", tuple(self.reference_api_models))
         if self.params_b <= 0 or min(self.layers, self.kv_heads, self.head_dim) <= 0:
-            raise ValueError(f"a size class needs positive params_b, layers, kv_heads and head_dim, got {self}")
+            raise ValueError(
+                f"a size class needs positive params_b, layers, kv_heads and head_dim, got {self}"
+            )
         if not self.reference_api_models:
             raise ValueError("a size class needs at least one reference API model")
 
@@ -140,6 +143,7 @@ class Assumptions:
     size_classes: Mapping[str, SizeClass] = field(default_factory=_default_size_classes)
 
     def __post_init__(self) -> None:
+        _normalise_numbers(self)
         # Freeze the containers too, so a set's values (and so its id) cannot change after it is made.
         object.__setattr__(self, "utilization_grid", tuple(float(u) for u in self.utilization_grid))
         object.__setattr__(self, "monthly_token_grid", tuple(int(t) for t in self.monthly_token_grid))
@@ -149,9 +153,7 @@ class Assumptions:
         object.__setattr__(
             self,
             "size_classes",
-            MappingProxyType(
-                {name: _size_class(name, value) for name, value in self.size_classes.items()}
-            ),
+            MappingProxyType({name: _size_class(name, value) for name, value in self.size_classes.items()}),
         )
         self._validate()
 
@@ -166,7 +168,13 @@ class Assumptions:
             problems.append(f"monthly_token_grid needs non-negative volumes, got {self.monthly_token_grid!r}")
         if self.pue < 1:
             problems.append(f"pue is facility power / IT power and cannot be below 1, got {self.pue!r}")
-        for name in ("depreciation_years", "hours_per_month", "batch_size", "context_tokens", "memory_overhead"):
+        for name in (
+            "depreciation_years",
+            "hours_per_month",
+            "batch_size",
+            "context_tokens",
+            "memory_overhead",
+        ):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)!r}")
         for name in ("usd_per_kwh", "ops_usd_per_gpu_hour", "system_power_factor", "kv_bytes_per_elem"):
@@ -206,6 +214,10 @@ class Assumptions:
         }
         return values
 
+    def __hash__(self) -> int:
+        # The generated hash would hash the read-only mappings, which are unhashable.
+        return hash(self.assumption_set_id())
+
     def assumption_set_id(self) -> str:
         """12 hex characters of the SHA-256 of the values: the same values give the same id on any machine."""
         canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
@@ -224,3 +236,15 @@ def _size_class(name: str, value: SizeClass | Mapping[str, Any]) -> SizeClass:
             f"expected {sorted(known)}"
         )
     return SizeClass(**value)
+
+
+def _normalise_numbers(instance: object) -> None:
+    """Store float fields as float and int fields as int, so 3 and 3.0 give one assumption set id."""
+    for f in dataclasses.fields(instance):
+        value = getattr(instance, f.name)
+        if f.type == "float":
+            object.__setattr__(instance, f.name, float(value))
+        elif f.type == "int":
+            if value != int(value):
+                raise ValueError(f"{f.name} must be a whole number, got {value!r}")
+            object.__setattr__(instance, f.name, int(value))

@@ -28,7 +28,9 @@ def own_opex_per_hour(
     return pl.when(ratio >= 1).then(kw * ratio * tariff + ops)
 
 
-def amortized_usd_per_hour(capex: ExprLike, depreciation_years: ExprLike, salvage_usd: ExprLike = 0) -> pl.Expr:
+def amortized_usd_per_hour(
+    capex: ExprLike, depreciation_years: ExprLike, salvage_usd: ExprLike = 0
+) -> pl.Expr:
     """Straight-line depreciation per hour owned: (capex - salvage_usd) / (depreciation_years x 8760).
 
     Seed 003: annual depreciation = (cost - salvage) / useful life. Every hour owned carries it, busy or

@@ -22,7 +22,11 @@ def blended_price(
     The default 0.75 is the 3:1 input:output token mix that price trackers use to rank models by one
     number. Null when input_share is outside [0, 1].
     """
-    price_in, price_out, share = as_expr(input_usd_per_mtok), as_expr(output_usd_per_mtok), as_expr(input_share)
+    price_in, price_out, share = (
+        as_expr(input_usd_per_mtok),
+        as_expr(output_usd_per_mtok),
+        as_expr(input_share),
+    )
     return pl.when(fraction(share)).then(share * price_in + (1 - share) * price_out)
 
 

@@ -80,7 +80,9 @@ def jevons_chain_index(
         periods.join(links, on=[*keys, period], how="left")
         .sort([*keys, period])
         .with_columns(
-            pl.when(pl.col("_previous").is_not_null()).then(pl.col("n_matched").fill_null(0)).alias("n_matched")
+            pl.when(pl.col("_previous").is_not_null())
+            .then(pl.col("n_matched").fill_null(0))
+            .alias("n_matched")
         )
         .with_columns(
             # Log space turns the chain product into a running sum; counting breaks lets a period be

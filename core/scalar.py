@@ -88,7 +88,9 @@ def implied_gross_margin(price: Number, cost: Number) -> float | None:
     return _value(_cost.implied_gross_margin(price, cost))
 
 
-def gpus_needed(params_b: Number, bytes_per_param: Number, overhead: Number, memory_gb: Number) -> float | None:
+def gpus_needed(
+    params_b: Number, bytes_per_param: Number, overhead: Number, memory_gb: Number
+) -> float | None:
     """See `core.selfhost.gpus_needed`: a whole number as a float. memory_gb <= 0 returns None."""
     return _value(_selfhost.gpus_needed(params_b, bytes_per_param, overhead, memory_gb))
 
@@ -115,7 +117,9 @@ def decode_memory_seconds(
     """See `core.selfhost.decode_memory_seconds`."""
     _require_fraction("bw_efficiency", bw_efficiency)
     return _value(
-        _selfhost.decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
+        _selfhost.decode_memory_seconds(
+            params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency
+        )
     )
 
 
@@ -218,14 +222,18 @@ def self_host_cost_per_mtok(
     return _value(_selfhost.self_host_cost_per_mtok(usd_per_gpu_hour, gpus, tokens_per_second, utilization))
 
 
-def own_opex_per_hour(power_kw: Number, pue: Number, usd_per_kwh: Number, ops_usd_per_hour: Number) -> float | None:
+def own_opex_per_hour(
+    power_kw: Number, pue: Number, usd_per_kwh: Number, ops_usd_per_hour: Number
+) -> float | None:
     """See `core.breakeven.own_opex_per_hour`."""
     if not pue >= 1:
         raise ValueError(f"pue is facility power / IT power and cannot be below 1, got {pue!r}")
     return _value(_breakeven.own_opex_per_hour(power_kw, pue, usd_per_kwh, ops_usd_per_hour))
 
 
-def amortized_usd_per_hour(capex: Number, depreciation_years: Number, salvage_usd: Number = 0) -> float | None:
+def amortized_usd_per_hour(
+    capex: Number, depreciation_years: Number, salvage_usd: Number = 0
+) -> float | None:
     """See `core.breakeven.amortized_usd_per_hour`."""
     return _value(_breakeven.amortized_usd_per_hour(capex, depreciation_years, salvage_usd))
 

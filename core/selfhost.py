@@ -106,7 +106,9 @@ def decode_step_seconds(
     Null when either is null: a missing compute figure must give no answer rather than a silently
     memory-bound one (which is why this is not max_horizontal, which skips nulls).
     """
-    memory_s = decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
+    memory_s = decode_memory_seconds(
+        params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency
+    )
     compute_s = decode_compute_seconds(params_b, batch, dense_tflops, compute_efficiency)
     return pl.when(memory_s >= compute_s).then(memory_s).when(memory_s < compute_s).then(compute_s)
 
@@ -166,7 +168,9 @@ def roofline_bound(
         bw_efficiency,
         compute_efficiency,
     )
-    memory_s = decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
+    memory_s = decode_memory_seconds(
+        params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency
+    )
     compute_s = decode_compute_seconds(params_b, batch, dense_tflops, compute_efficiency)
     bound = pl.when(memory_s >= compute_s).then(pl.lit("memory")).otherwise(pl.lit("compute"))
     return pl.when(throughput.is_not_null()).then(bound)

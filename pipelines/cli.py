@@ -279,6 +279,7 @@ def cmd_ingest(args) -> int:
         if args.observed_at
         else datetime.now(UTC)
     )
+    dataset = registry.DATASET_ALIASES.get(args.dataset, args.dataset)
     run_id = flow.new_run_id("ingest")
     with writer_lock("ingest"), db.working() as con:
         flow.ensure(con)
@@ -294,16 +295,16 @@ def cmd_ingest(args) -> int:
         if outcome.status == "failed":
             flow.finish_run(con, run_id)
             raise CliError(f"{outcome.error} (the file was archived in raw.fetches; nothing reached history)")
-        flow.write_staging(con, args.dataset, frames)
-        validation = flow.validate_staged(con, args.dataset, run_id=run_id)
+        flow.write_staging(con, dataset, frames)
+        validation = flow.validate_staged(con, dataset, run_id=run_id)
         if not validation.success:
             flow.finish_run(con, run_id)
             raise CliError(f"validation blocked the merge: {validation.summary}")
-        inserted = flow.merge_staged(con, args.dataset, run_id=run_id)
+        inserted = flow.merge_staged(con, dataset, run_id=run_id)
         flow.build_models(con)
         flow.publish_all(con, run_id)
     err.print(
-        f"{args.dataset} <- {path.name} ({module.NAME}): {outcome.rows_accepted} rows accepted, "
+        f"{dataset} <- {path.name} ({module.NAME}): {outcome.rows_accepted} rows accepted, "
         f"{outcome.rows_rejected + len(validation.rejected)} rejected, {inserted} new history versions"
     )
     for w in outcome.warnings[:10]:
@@ -330,7 +331,7 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--format", choices=("table", "json"), default="table")
     st.set_defaults(func=cmd_status)
     i = sub.add_parser("ingest", help="load a saved payload file through the same path as a live fetch")
-    i.add_argument("dataset", help="token_prices, gpu_rates or accelerators")
+    i.add_argument("dataset", help="token_prices, gpu_rates, accelerators or eval_results (evals)")
     i.add_argument("file")
     i.add_argument("--source", required=True, help="source format of the file, e.g. genai_prices, litellm")
     i.add_argument("--observed-at", help="date the payload was observed (YYYY-MM-DD); default now")

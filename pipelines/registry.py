@@ -11,7 +11,10 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "token_prices": ("genai_prices", "token_curated", "litellm", "openrouter"),
     "gpu_rates": ("gpu_curated", "skypilot", "azure", "vastai", "runpod"),
     "accelerators": ("accelerator_specs", "epoch"),
+    "eval_results": ("eval_results",),
 }
+# What analysts may type for a dataset on the command line.
+DATASET_ALIASES = {"evals": "eval_results"}
 
 
 def modules(dataset: str) -> list[ModuleType]:
@@ -20,6 +23,7 @@ def modules(dataset: str) -> list[ModuleType]:
 
 def module_for(dataset: str, source: str) -> ModuleType:
     """The module of ``dataset`` whose NAME is ``source`` (e.g. token_prices + curated)."""
+    dataset = DATASET_ALIASES.get(dataset, dataset)
     if dataset not in DATASETS:
         raise KeyError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
     found = [m for m in modules(dataset) if m.NAME == source]

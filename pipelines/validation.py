@@ -42,6 +42,11 @@ PRICE_BOUNDS = {
         "bf16_dense_tflops": (0.1, 50_000),
         "tdp_w": (5, 5_000),
     },
+    "eval_results": {
+        "pass_rate": (0, 1),
+        "mean_input_tokens": (0, 10_000_000),
+        "mean_output_tokens": (0, 10_000_000),
+    },
 }
 ALLOWED = {
     "token_prices": {"currency": ["USD"]},
@@ -49,11 +54,13 @@ ALLOWED = {
         "currency": ["USD"],
     },
     "accelerators": {},
+    "eval_results": {"tokens_basis": ["measured", "assumed"]},
 }
 NOT_NULL = {
     "token_prices": ["input_usd_per_mtok", "currency", "canonical_model"],
     "gpu_rates": ["usd_per_instance_hour", "usd_per_gpu_hour", "gpu_count", "currency"],
     "accelerators": ["memory_gb", "memory_bandwidth_tbps"],
+    "eval_results": ["pass_rate", "mean_input_tokens", "mean_output_tokens"],
 }
 # Rows breaking these go to quarantine; a null canonical_model is reported as unmapped instead.
 _SOFT_NOT_NULL = {"canonical_model"}

@@ -21,6 +21,10 @@ An entry's price keys become rows, one per context tier x service tier x off-pea
 - ``off_peak_pricing`` (``{hours_utc, <prices>}``) -> an off_peak row over the base row.
 - ``cache_creation`` is the default 5-minute cache write. The 1-hour and 12-hour writes
   (``..._above_1hr``, ``..._above_12hr``) are not stored: the schema has one cache-write column.
+- mode is LiteLLM's ``mode`` in the shared vocabulary: chat (also completion, responses),
+  embedding, image, audio, video, rerank, moderation; an unknown mode is kept as written.
+- context_window is ``max_input_tokens`` (else ``max_tokens``), max_output_tokens is
+  ``max_output_tokens``; LiteLLM's non-numeric placeholders become null.
 
 Outcomes: an entry priced only per image, second or character, or all zeros (free tiers, prices
 LiteLLM has not filled in), is not billed per token: no row, one warning per payload naming them.

@@ -15,7 +15,8 @@ An id is read in steps, each a table or a regex below that can be reviewed on it
    cross-region prefix (``us.``, ``eu.``, ``apac.``, ``global.``) and Bedrock's vendor prefix
    (``anthropic.``, ``meta.``: it also names the creator).
 2. The alias table ``catalog/model_aliases.csv`` on the routed name: it pins dated snapshots
-   priced apart from their undated name (``gpt-4o-2024-05-13``) and names rules cannot read.
+   priced apart from their undated name (``gpt-4o-2024-05-13``) and names rules cannot read. An
+   alias applies only when the id names no other creator (``acme/r1`` is not DeepSeek's R1).
 3. Version suffixes (``_SUFFIXES``): OpenRouter variants (``:free``, ``:beta``, ``:thinking``,
    ``:batch``, ...: the same model, so the same canonical id; parsers keep the variant as a service
    tier), Bedrock versions (``-v1:0``), date stamps (``-2025-04-16``, ``-20250929``, ``-0613``,
@@ -42,7 +43,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 # First path segments that name a route or a reseller, never a model's creator.
@@ -166,19 +167,20 @@ def canonical_model(provider: str, model: str) -> str | None:
     return _canonical((provider or "").strip().lower(), (model or "").strip().lower())
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def _canonical(provider: str, model: str) -> str | None:
     if not model or model.startswith(("~", "ft:")) or any(c.isspace() for c in model):
         return None
     org, vendor, name = _route(provider, model)
-    aliases = _aliases()
-    if name in aliases:
-        return aliases[name]
-    name = _spell(_strip_suffixes(name), fireworks="fireworks" in provider or "accounts/fireworks/" in model)
-    if name in aliases:
-        return aliases[name]
-    creator = _ORGS.get(org, org) if org else vendor or _family(name) or _LABS.get(provider)
-    return f"{creator}/{name}" if creator and name else None
+    owner = _ORGS.get(org, org) if org else vendor
+    spelled = _spell(_strip_suffixes(name), fireworks="fireworks" in provider or "fireworks/" in model)
+    for candidate in (name, spelled):
+        alias = _aliases().get(candidate)
+        # An alias names one creator's model: another organisation's 'r1' is not DeepSeek's.
+        if alias and owner in (None, alias.split("/")[0]):
+            return alias
+    creator = owner or _family(spelled) or _LABS.get(provider)
+    return f"{creator}/{spelled}" if creator and spelled else None
 
 
 def _route(provider: str, model: str) -> tuple[str | None, str | None, str]:

@@ -133,4 +133,34 @@ ACCELERATORS = Dataset(
     ),
 )
 
-DATASETS = {d.name: d for d in (TOKEN_PRICES, GPU_RATES, ACCELERATORS)}
+EVAL_RESULTS = Dataset(
+    name="eval_results",
+    doc="Task pass rates and tokens per attempt per model: the denominator of cost per correct output.",
+    key=("source", "model", "task"),
+    columns=(
+        Column("source", pl.Utf8, "Who measured it: a leaderboard, a paper or the analyst's own eval run."),
+        Column("model", pl.Utf8, "The model id as the source writes it."),
+        Column("canonical_model", pl.Utf8, "One id for the same model across sources; null when unmapped."),
+        Column("task", pl.Utf8, "The task or benchmark (e.g. aider-code-editing, support-triage)."),
+        Column("pass_rate", PRICE_DTYPE, "Share of attempts judged correct, 0..1 (independent attempts)."),
+        Column("n", pl.Int64, "Attempts the pass rate is measured on; null when not published."),
+        Column("mean_input_tokens", PRICE_DTYPE, "Mean input tokens per attempt."),
+        Column(
+            "mean_output_tokens", PRICE_DTYPE, "Mean output tokens per attempt (reasoning tokens included)."
+        ),
+        Column(
+            "mean_cached_input_tokens",
+            PRICE_DTYPE,
+            "Mean input tokens per attempt served from the cache; null = none.",
+        ),
+        Column(
+            "tokens_basis",
+            pl.Utf8,
+            "measured (the source counted tokens) or assumed (our stated assumption).",
+        ),
+        Column("source_url", pl.Utf8, "Where the pass rate can be checked."),
+        _VALID_FROM,
+    ),
+)
+
+DATASETS = {d.name: d for d in (TOKEN_PRICES, GPU_RATES, ACCELERATORS, EVAL_RESULTS)}

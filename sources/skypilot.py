@@ -143,15 +143,14 @@ def cloud_of(origin: str) -> str:
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     source = "anycloud" if "anycloud" in origin.lower() else NAME
     rows, malformed, warnings = read_csv(source, body, required=REQUIRED, known=KNOWN)
-    cloud = cloud_of(origin)
-    out = _Catalog(source, cloud)
-    out.rates.rejects.extend(malformed)
-    out.rates.warnings.extend(warnings)
-    if cloud == "gcp":
-        rows = out.pair_gcp(rows)
+    catalog = _Catalog(source, cloud_of(origin))
+    catalog.rates.rejects.extend(malformed)
+    catalog.rates.warnings.extend(warnings)
+    if catalog.cloud == "gcp":
+        rows = catalog.add_gcp_instances(rows)
     for row in rows:
-        out.add_row(row)
-    return out.result()
+        catalog.add_row(row)
+    return catalog.result()
 
 
 class _Catalog:
@@ -167,31 +166,25 @@ class _Catalog:
             self.skipped["rows without an accelerator (CPU instances)"] += 1
             return
         try:
-            self._add_rates(row)
+            on_demand = self.rates.number(row, "Price")
+            spot = self.rates.number(row, "SpotPrice") if "SpotPrice" in row else None
+            self._add_rates(row, on_demand, spot)
         except RowRejected:
             pass
 
-    def _add_rates(self, row: dict[str, Any]) -> None:
-        rates = self.rates
-        count = rates.gpu_count(row, "AcceleratorCount")
-        on_demand = row.get("_price")
-        spot = row.get("_spot")
-        if "_price" not in row:
-            on_demand = rates.number(row, "Price")
-            spot = rates.number(row, "SpotPrice") if "SpotPrice" in row else None
+    def _add_rates(self, row: dict[str, Any], on_demand: Decimal | None, spot: Decimal | None) -> None:
+        count = self.rates.gpu_count(row, "AcceleratorCount")
         info = _gpu_info(row.get("GpuInfo", ""))
-        name = row["AcceleratorName"]
+        hint = (row["InstanceType"], row.get("UpstreamCloudId"), _info_name(info))
         common = {
             "provider": self.provider,
             "instance_type": row["InstanceType"],
             "region": _region(row),
-            "accelerator_name": name,
+            "accelerator_name": row["AcceleratorName"],
             "gpu_count": count,
             "accelerator": self._azure_accelerator(row["InstanceType"]),
             "memory_gb": self._memory_per_gpu(info, count),
-            "hint": " ".join(
-                filter(None, (row["InstanceType"], row.get("UpstreamCloudId"), _info_name(info)))
-            ),
+            "hint": " ".join(filter(None, hint)),
         }
         if on_demand is None:
             self.skipped["rows without an on-demand price"] += 1
@@ -208,6 +201,7 @@ class _Catalog:
             )
 
     def _emit(self, row: dict[str, Any], **rate: Any) -> None:
+        # The on-demand and spot rows of one catalog row are rejected independently.
         try:
             self.rates.add(row, **rate)
         except RowRejected:
@@ -222,10 +216,7 @@ class _Catalog:
         return gpus.accelerator if gpus else None
 
     def _memory_per_gpu(self, info: dict[str, Any] | None, count: Decimal) -> Decimal | None:
-        gpu = _first_gpu(info)
-        if gpu is None:
-            return None
-        size = (gpu.get("MemoryInfo") or {}).get("SizeInMiB")
+        size = ((_first_gpu(info) or {}).get("MemoryInfo") or {}).get("SizeInMiB")
         try:
             mib = Decimal(str(size))
         except ArithmeticError:
@@ -235,50 +226,42 @@ class _Catalog:
         # RunPod and Shadeform write GB into the MiB field (80 for an 80 GB part).
         return mib if mib < 1024 else mib / 1024
 
-    def pair_gcp(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """GCP host rows and GPU rows of the same zone, summed into instance rows."""
-        gpu_rows: dict[tuple[str, Decimal, str], dict[str, Any]] = {}
-        hosts, out = [], []
+    def add_gcp_instances(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Adds the GCP host VMs summed with their zone's GPU rows; returns the rows left to add."""
+        gpu_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        hosts, rest = [], []
         for row in rows:
             if not row["InstanceType"]:
-                try:
-                    count = Decimal(row["AcceleratorCount"]).normalize()
-                except ArithmeticError:
-                    count = Decimal(-1)
-                gpu_rows.setdefault((row["AcceleratorName"], count, row.get("AvailabilityZone", "")), row)
-            elif row["AcceleratorName"]:
-                out.append(row)
-            elif _gcp_host_gpus(row["InstanceType"]):
-                hosts.append(row)
+                gpu_rows.setdefault(_gpu_key(row["AcceleratorName"], row["AcceleratorCount"], row), row)
+            elif row["AcceleratorName"] or not _gcp_host_gpus(row["InstanceType"]):
+                rest.append(row)
             else:
-                self.skipped["rows without an accelerator (CPU instances)"] += 1
+                hosts.append(row)
         used = set()
         for host in hosts:
             name, count = _gcp_host_gpus(host["InstanceType"])
-            key = (name, Decimal(count).normalize(), host.get("AvailabilityZone", ""))
-            gpus = gpu_rows.get(key)
+            key = _gpu_key(name, str(count), host)
+            used.add(key)
             try:
-                if gpus is None:
-                    self.rates.reject(
-                        "gcp_unpaired",
-                        f"host VM {host['InstanceType']} in {key[2] or host['Region']} has no {name} x{count} "
-                        "GPU row to add; its price alone leaves out the GPUs",
-                        host,
-                    )
-                used.add(key)
-                out.append(self._gcp_instance(host, gpus, name, count))
+                self._add_gcp_instance(host, gpu_rows.get(key), name, count)
             except RowRejected:
                 continue
-        unused = len(gpu_rows) - len(used)
-        if unused:
+        if unused := len(gpu_rows.keys() - used):
             self.skipped["GCP GPU-only rows (GPUs attached to a host VM priced elsewhere)"] += unused
-        return out
+        return rest
 
-    def _gcp_instance(
-        self, host: dict[str, Any], gpus: dict[str, Any], name: str, count: int
-    ) -> dict[str, Any]:
+    def _add_gcp_instance(
+        self, host: dict[str, Any], gpus: dict[str, Any] | None, name: str, count: int
+    ) -> None:
+        if gpus is None:
+            self.rates.reject(
+                "gcp_unpaired",
+                f"host VM {host['InstanceType']} in {host.get('AvailabilityZone') or host['Region']} has no "
+                f"{name} x{count} GPU row to add; its price alone leaves out the GPUs",
+                host,
+            )
         record = {**host, "gpu_row": gpus}
-        prices = {}
+        totals = {}
         for field in ("Price", "SpotPrice"):
             parts = [self.rates.number(record, field, part.get(field, "")) for part in (host, gpus)]
             if field == "Price" and 0 in parts:
@@ -290,15 +273,14 @@ class _Catalog:
                     field,
                     "0",
                 )
-            prices[field] = None if None in parts or 0 in parts else parts[0] + parts[1]
-        return {
+            totals[field] = None if None in parts or 0 in parts else parts[0] + parts[1]
+        instance = {
             **host,
             "AcceleratorName": name,
             "AcceleratorCount": str(count),
             "GpuInfo": gpus.get("GpuInfo", ""),
-            "_price": prices["Price"],
-            "_spot": prices["SpotPrice"],
         }
+        self._add_rates(instance, totals["Price"], totals["SpotPrice"])
 
     def result(self) -> ParseResult:
         if self.no_spot:
@@ -306,6 +288,14 @@ class _Catalog:
             self.rates.warnings.append(f"no spot row where the spot price is not one: {detail}")
         self.rates.warnings.extend(f"skipped {n} {what}" for what, n in sorted(self.skipped.items()))
         return self.rates.result()
+
+
+def _gpu_key(name: str, count: str, row: dict[str, Any]) -> tuple[str, str, str]:
+    try:
+        count = format(Decimal(count).normalize(), "f")
+    except ArithmeticError:
+        pass
+    return name, count, row.get("AvailabilityZone", "")
 
 
 def _gcp_host_gpus(instance_type: str) -> tuple[str, int] | None:

@@ -33,7 +33,9 @@ class TestAmortizedUsdPerHour:
 
     def test_salvage_value_is_not_depreciated(self, formula):
         # (33,600 - 10,080) / (3 x 8,760) = 23,520 / 26,280
-        assert formula("amortized_usd_per_hour", CAPEX_PER_GPU, 3, 10_080) == pytest.approx(0.894977, rel=1e-6)
+        assert formula("amortized_usd_per_hour", CAPEX_PER_GPU, 3, 10_080) == pytest.approx(
+            0.894977, rel=1e-6
+        )
 
     def test_no_life_no_rate(self, formula):
         assert formula("amortized_usd_per_hour", CAPEX_PER_GPU, 0) is None
@@ -103,4 +105,6 @@ class TestApiVsSelfHost:
 
     def test_curves_cross_at_the_breakeven_volume(self):
         volume = scalar.breakeven_monthly_tokens(1460, 6.0)
-        assert scalar.api_monthly_usd(volume, 6.0) == pytest.approx(scalar.self_host_monthly_usd(volume, 2.0, 100, 1))
+        assert scalar.api_monthly_usd(volume, 6.0) == pytest.approx(
+            scalar.self_host_monthly_usd(volume, 2.0, 100, 1)
+        )

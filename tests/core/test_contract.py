@@ -42,21 +42,34 @@ def test_same_name_and_argument_order_in_python_and_sql(name, duck):
     assert sql_parameters(duck)[name] == expression_args
 
 
-@pytest.mark.parametrize("name", sorted(MACROS))
-def test_same_defaults_in_python_and_sql(name, sql):
-    parameters = inspect.signature(getattr(scalar, name)).parameters.values()
-    defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
-    if not defaults:
-        pytest.skip("no defaults")
-    required = [p for p in parameters if p.default is inspect.Parameter.empty]
-    # Arbitrary in-domain values; whatever the formula makes of them, both sides must agree.
-    values = [0.5 + i for i in range(len(required))]
-    if name in ("breakeven_months", "self_host_monthly_usd"):
-        values[3] = 0.5  # utilization
-    in_python = getattr(scalar, name)(*values)
-    in_sql = sql(name, *values)
+# Required arguments for every formula that has defaults; the defaults are left to each side.
+REQUIRED_ONLY = {
+    "blended_price": (3.0, 15.0),
+    "cost_per_request": (10_000, 500, 3.0, 15.0),
+    "amortized_usd_per_hour": (33_600, 3),
+    "breakeven_months": (33_600, 6.88, 1.12575, 0.9),
+    "self_host_monthly_usd": (1_000_000_000, 2.0, 100, 0.5),
+    "breakeven_monthly_tokens": (1460, 6.0),
+}
+
+
+def test_every_formula_with_defaults_is_checked():
+    with_defaults = {
+        name
+        for name in MACROS
+        if any(
+            p.default is not inspect.Parameter.empty
+            for p in inspect.signature(getattr(core, name)).parameters.values()
+        )
+    }
+    assert with_defaults == set(REQUIRED_ONLY)
+
+
+@pytest.mark.parametrize(("name", "required"), sorted(REQUIRED_ONLY.items()))
+def test_same_defaults_in_python_and_sql(name, required, sql):
+    in_python = getattr(scalar, name)(*required)
     assert in_python is not None
-    assert in_sql == pytest.approx(in_python, rel=1e-12)
+    assert sql(name, *required) == pytest.approx(in_python, rel=1e-12)
 
 
 def test_documented_defaults():
@@ -77,19 +90,26 @@ def test_sql_accepts_decimal_and_integer_arguments(duck):
 
 def test_expressions_accept_decimal_and_integer_columns():
     frame = pl.DataFrame(
-        {"tokens_in": [30_000], "tokens_out": [2_000], "price_in": [Decimal("10.00")], "price_out": [Decimal("30")]}
+        {
+            "tokens_in": [30_000],
+            "tokens_out": [2_000],
+            "price_in": [Decimal("10.00")],
+            "price_out": [Decimal("30")],
+        }
     )
-    got = frame.select(v=core.cost_per_request("tokens_in", "tokens_out", "price_in", "price_out"))["v"].item()
+    got = frame.select(v=core.cost_per_request("tokens_in", "tokens_out", "price_in", "price_out"))[
+        "v"
+    ].item()
     assert got == pytest.approx(0.36)
     assert scalar.cost_per_request(30_000, 2_000, Decimal("10.00"), Decimal("30")) == pytest.approx(0.36)
 
 
 def test_expressions_mix_columns_expressions_and_numbers():
-    frame = pl.DataFrame({"usd": [2.5, 7.0], "tps": [220.0, 140.0], "u": [0.32, 0.88]})
-    got = frame.select(
-        v=core.cost_per_useful_mtok("usd", pl.col("tps"), "u", pl.Series([0.58, 0.94])).round(4)
-    )["v"].to_list()
-    assert got == [17.0074, 16.7902]
+    frame = pl.DataFrame({"usd": [2.5, 7.0], "tps": [220.0, 140.0], "u": [0.32, 0.88], "p": [0.58, 0.94]})
+    by_columns = frame.select(v=core.cost_per_useful_mtok("usd", pl.col("tps"), "u", pl.col("p")).round(4))
+    assert by_columns["v"].to_list() == [17.0074, 16.7902]
+    with_a_number = frame.head(1).select(v=core.cost_per_useful_mtok("usd", "tps", 0.32, 0.58).round(4))
+    assert with_a_number["v"].item() == 17.0074
 
 
 def test_bool_is_not_a_number():

@@ -34,7 +34,9 @@ class TestCostPerUsefulMtok:
         assert formula("cost_per_useful_mtok", 2.50, 220, 0.32, 1) == pytest.approx(9.864268, rel=1e-6)
         assert formula("cost_per_useful_mtok", 7.00, 140, 0.88, 1) == pytest.approx(15.782828, rel=1e-6)
 
-    @pytest.mark.parametrize(("tps", "utilization", "pass_rate"), [(220, 0, 0.5), (220, 0.5, 0), (0, 0.5, 0.5)])
+    @pytest.mark.parametrize(
+        ("tps", "utilization", "pass_rate"), [(220, 0, 0.5), (220, 0.5, 0), (0, 0.5, 0.5)]
+    )
     def test_no_useful_tokens_gives_null(self, formula, tps, utilization, pass_rate):
         assert formula("cost_per_useful_mtok", 2.5, tps, utilization, pass_rate) is None
 
@@ -62,7 +64,9 @@ class TestBlendedPrice:
 
     def test_sql_default_matches_python(self, duck):
         assert duck.execute("select blended_price(3, 15)").fetchone()[0] == pytest.approx(6.0)
-        assert duck.execute("select blended_price(3, 15, input_share := 0.5)").fetchone()[0] == pytest.approx(9.0)
+        assert duck.execute("select blended_price(3, 15, input_share := 0.5)").fetchone()[0] == pytest.approx(
+            9.0
+        )
 
 
 class TestCostPerRequest:

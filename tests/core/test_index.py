@@ -67,9 +67,7 @@ def test_free_and_missing_prices_do_not_enter():
 
 def test_several_prices_for_one_item_enter_as_their_geometric_mean():
     # A has two providers in period 2 (4 and 16, geometric mean 8): link = 8 / 10.
-    prices = pl.DataFrame(
-        {"period": [1, 2, 2], "item": ["A", "A", "A"], "price": [10.0, 4.0, 16.0]}
-    )
+    prices = pl.DataFrame({"period": [1, 2, 2], "item": ["A", "A", "A"], "price": [10.0, 4.0, 16.0]})
     assert jevons_chain_index(prices, base_period=1)["index"].to_list() == pytest.approx([100.0, 80.0])
 
 

@@ -129,3 +129,8 @@ def test_every_alias_row_is_well_formed():
     aliases = model_identity._aliases()
     assert len(aliases) >= 20
     assert all("/" in canonical for canonical in aliases.values())
+
+
+def test_an_alias_applies_only_to_its_creators_models():
+    assert canonical_model("aws", "deepseek.r1-v1:0") == "deepseek/deepseek-r1"
+    assert canonical_model("openrouter", "acme/r1") == "acme/r1"

@@ -229,3 +229,17 @@ def test_fetch_live_fails_loudly_when_both_hosts_fail():
     )
     with pytest.raises(FetchError, match="skypilot catalog for aws"):
         skypilot.fetch_live(http)
+
+
+def test_json_gpuinfo_and_instance_total_memory_of_other_clouds():
+    # Verda writes GpuInfo as JSON; Prime Intellect puts the whole instance's memory in SizeInMiB.
+    header = "InstanceType,UpstreamCloudId,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,Price,SpotPrice\n"
+    info = '"{""Gpus"": [{""Name"": ""H100"", ""Count"": 2, ""Fake"": true, ""MemoryInfo"": {""SizeInMiB"": %d}}]}"'
+    body = f"2H100.80S,2H100.80S,60,370,H100,2.0,{info % 95830},FIN-01,4.58,1.6\n"
+    verda = skypilot.parse((header + body).encode(), observed_at=NOW, origin="catalogs/v8/verda/vms.csv")
+    assert verda.rows["accelerator"].to_list() == ["nvidia-h100-nvl-94gb"] * 2
+    body = f"x__2xH100,n3-H100x2,60,360,H100,2.0,{info % 191660},CA,4.58,\n"
+    prime = skypilot.parse(
+        (header + body).encode(), observed_at=NOW, origin="catalogs/v8/primeintellect/vms.csv"
+    )
+    assert prime.rows["accelerator"].to_list() == ["nvidia-h100-nvl-94gb"]

@@ -1,0 +1,35 @@
+-- description: GPU rental offers in effect today, one row per source, provider, instance type, region and pricing type, joined to the accelerator's specs (curated specs preferred over Epoch's). Rows whose accelerator maps to nothing are in marts.unmapped_accelerators instead.
+-- materialized: table
+-- columns:
+--   source: Upstream the rate came from.
+--   provider: Cloud or marketplace renting the GPU.
+--   instance_type: Instance, SKU or offer id.
+--   region: Region or location; '' when not regional.
+--   pricing_type: on_demand, spot, reserved_1y, reserved_3y, committed_<N>m or marketplace.
+--   accelerator: Canonical accelerator id.
+--   vendor: Accelerator vendor.
+--   gpu_count: GPUs in the instance (fractional for shared GPUs).
+--   usd_per_instance_hour: Price of the whole instance per hour.
+--   usd_per_gpu_hour: Price per GPU-hour.
+--   memory_gb: Memory per GPU in GB.
+--   memory_bandwidth_tbps: Memory bandwidth per GPU in TB/s.
+--   bf16_dense_tflops: Dense BF16 TFLOPS per GPU.
+--   usd_per_tbps_hour: usd_per_gpu_hour / memory_bandwidth_tbps: the cost of one TB/s of memory bandwidth for an hour, the compute-cost floor the Margin Compression Index tracks.
+--   rate_since: Date this rate took effect (declared or first observed).
+--   last_seen_at: When a payload last carried this rate.
+with specs as (
+    select *, row_number() over (partition by accelerator order by (source = 'curated') desc) as pick
+    from history.accelerators
+    where valid_to is null
+)
+select
+    r.source, r.provider, r.instance_type, r.region, r.pricing_type, r.accelerator, s.vendor,
+    r.gpu_count, r.usd_per_instance_hour, r.usd_per_gpu_hour,
+    s.memory_gb, s.memory_bandwidth_tbps, s.bf16_dense_tflops,
+    round(r.usd_per_gpu_hour / nullif(s.memory_bandwidth_tbps, 0), 6) as usd_per_tbps_hour,
+    r.valid_from as rate_since, r.last_seen_at
+from history.gpu_rates r
+left join specs s on s.accelerator = r.accelerator and s.pick = 1
+where r.accelerator is not null
+  and coalesce(r.valid_from, date '0001-01-01') <= current_date
+  and (r.valid_to is null or r.valid_to > current_date)
