@@ -79,9 +79,23 @@ def _history(dataset_name: str):
     return history_asset
 
 
+@dg.asset(
+    key=["meta", "assumptions"],
+    group_name="meta",
+    kinds={"duckdb"},
+    description="The assumption set (assumptions.toml or $COSTCURVE_ASSUMPTIONS) the marts read.",
+)
+def assumptions(warehouse: Warehouse):
+    with warehouse.connect() as con:
+        set_id = flow.write_assumptions(con)
+    return dg.MaterializeResult(metadata={"assumption_set_id": set_id})
+
+
 def _model(model: sql_models.Model):
     deps = [dg.AssetKey(t.split(".")) for t in sorted(model.depends_on)]
     deps += [dg.AssetKey(["history", d]) for d in DATASETS if f"history.{d}" in model.sql]
+    if "meta." in model.sql:
+        deps.append(assumptions.key)
 
     @dg.asset(
         key=[model.schema, model.name],
@@ -119,4 +133,4 @@ def publish(context: dg.AssetExecutionContext, warehouse: Warehouse):
 STAGING = [a for d in DATASETS for a in _staging(d)]
 ASSETS = [a for a in STAGING if isinstance(a, dg.AssetsDefinition)]
 CHECKS = [a for a in STAGING if not isinstance(a, dg.AssetsDefinition)]
-ASSETS += [_history(d) for d in DATASETS] + [_model(m) for m in MODELS] + [publish]
+ASSETS += [_history(d) for d in DATASETS] + [assumptions] + [_model(m) for m in MODELS] + [publish]

@@ -312,6 +312,18 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_rebuild(args) -> int:
+    from pipelines.rebuild import rebuild
+
+    with writer_lock("rebuild"):
+        try:
+            path = rebuild(progress=lambda message: err.print(f"  {message}"))
+        except FileNotFoundError as e:
+            raise CliError(f"{e}: run `costcurve refresh` first") from None
+    err.print(f"rebuilt {path} from its raw archive and published it")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="costcurve", description="AI inference economics warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -336,6 +348,8 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--source", required=True, help="source format of the file, e.g. genai_prices, litellm")
     i.add_argument("--observed-at", help="date the payload was observed (YYYY-MM-DD); default now")
     i.set_defaults(func=cmd_ingest)
+    b = sub.add_parser("rebuild", help="replay the raw archive into a fresh warehouse (after a parser fix)")
+    b.set_defaults(func=cmd_rebuild)
     return p
 
 

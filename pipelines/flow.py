@@ -52,18 +52,18 @@ def _payloads(
     module: ModuleType, *, offline: bool, http: Http | None
 ) -> tuple[str, list[Fetched], list[str]]:
     """The mode used and the payloads; a live failure falls back to the embedded default, loudly."""
-    if offline:
-        payloads = module.embedded()
-        return (
-            ("embedded", payloads, []) if payloads else ("skipped", [], ["offline and no embedded default"])
-        )
-    try:
-        return "live", module.fetch_live(http or Http()), []
-    except (FetchError, SourceError) as e:
-        payloads = module.embedded()
-        if not payloads:
-            raise
-        return "embedded", payloads, [f"live fetch failed ({e}); used the embedded default"]
+    if not offline:
+        try:
+            live = module.fetch_live(http or Http())
+        except (FetchError, SourceError) as e:
+            if not module.embedded():
+                raise
+            return "embedded", module.embedded(), [f"live fetch failed ({e}); used the embedded default"]
+        if live:
+            return "live", live, []
+    # Offline, or a source with no live feed (the curated catalogs): the embedded default.
+    payloads = module.embedded()
+    return ("embedded", payloads, []) if payloads else ("skipped", [], ["offline and no embedded default"])
 
 
 def stage_source(
@@ -183,13 +183,15 @@ def validate_staged(
             )
     for sha, rejects in by_payload.items():
         quarantine.write(con, run_id=run_id, dataset=dataset_name, rejects=rejects, payload_sha256=sha)
-        for source in {r.source for r in rejects}:
-            n = len({id(r.record) for r in rejects if r.source == source})
-            con.execute(
-                "update meta.source_runs set rows_rejected = rows_rejected + ?, rows_accepted = rows_accepted - ? "
-                "where run_id = ? and source = ? and dataset = ?",
-                [n, n, run_id, source, dataset_name],
-            )
+        # Counts belong to the module that fetched the payload: a row's source column may name its
+        # upstream more precisely (anycloud rows read by the skypilot module).
+        n = len({id(r.record) for r in rejects})
+        con.execute(
+            """update meta.source_runs set rows_rejected = rows_rejected + ?, rows_accepted = rows_accepted - ?
+               where run_id = ? and dataset = ?
+                 and source = (select any_value(source) from raw.fetches where sha256 = ?)""",
+            [n, n, run_id, dataset_name, sha],
+        )
     if outcome.rejected:
         write_staging(con, dataset_name, [outcome.passed])
     return outcome
@@ -231,9 +233,17 @@ def macro_sql() -> list[str]:
     return [*macro_statements(), *(p.read_text() for p in macro_files())]
 
 
+def write_assumptions(con: duckdb.DuckDBPyConnection) -> str:
+    from pipelines import assumptions
+    from warehouse import assumptions as stored
+
+    return stored.write(con, assumptions.load())
+
+
 def build_models(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     from warehouse import models
 
+    write_assumptions(con)
     for statement in macro_sql():
         con.execute(statement)
     return {m.table: models.build(con, m) for m in models.discover()}

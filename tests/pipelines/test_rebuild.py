@@ -1,0 +1,49 @@
+"""Rebuild replays raw.payloads in observation order and reaches the history incremental runs built."""
+
+import json
+
+import duckdb
+
+from pipelines.cli import main
+from warehouse import db
+
+HISTORY = ("token_prices", "gpu_rates", "accelerators", "eval_results")
+
+
+def history_rows(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            t: con.execute(f"select * exclude (payload_sha256) from history.{t} order by all").fetchall()
+            for t in HISTORY
+        }, con.execute("select count(*) from quarantine.rejected_rows").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_rebuild_reaches_the_same_history(costcurve_home, fixtures, tmp_path):
+    original = json.loads((fixtures / "token_prices" / "genai_prices_v2.json").read_text())
+    changed = json.loads(json.dumps(original))
+    changed[0]["models"][1]["prices"]["input_mtok"] = 0.1  # gpt-4o-mini cut
+    del changed[1]["models"][1]  # claude-3-haiku disappears
+    first, second = tmp_path / "day1.json", tmp_path / "day3.json"
+    first.write_text(json.dumps(original))
+    second.write_text(json.dumps(changed))
+    for path, day in ((first, "2026-11-01"), (second, "2026-11-03"), (first, "2026-11-05")):
+        assert main(["ingest", "token_prices", str(path), "--source", "genai_prices", "--observed-at", day]) == 0
+    assert main(["refresh", "--offline"]) == 0
+    incremental, rejected = history_rows(db.published_path())
+    assert rejected > 0
+    mini = [r for r in incremental["token_prices"] if r[2] == "gpt-4o-mini" and r[0] == "genai_prices"]
+    assert len(mini) >= 3  # the cut and its reversal are history
+
+    assert main(["rebuild"]) == 0
+    rebuilt, rejected_again = history_rows(db.published_path())
+    assert rebuilt == incremental
+    assert rejected_again == rejected
+    assert (costcurve_home / "costcurve.duckdb.before-rebuild").exists()
+
+
+def test_rebuild_without_a_warehouse_says_what_to_do(capsys):
+    assert main(["rebuild"]) == 2
+    assert "costcurve refresh" in capsys.readouterr().err

@@ -1,0 +1,75 @@
+"""The assumption set of a run, as tables the SQL models join: meta.assumptions (one row),
+meta.size_classes and meta.dtypes."""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.assumptions import Assumptions
+from warehouse.db import comment_on_column, comment_on_table
+
+_SCALARS = {
+    "blend_input_share": ("double", "Input share of the blended price (0.75 = 3:1 input:output)."),
+    "usd_per_kwh": ("double", "Electricity price, USD per kWh."),
+    "pue": ("double", "Power usage effectiveness: facility power / IT power."),
+    "system_power_factor": ("double", "Server wall power per unit of GPU TDP."),
+    "depreciation_years": ("double", "Straight-line life of owned hardware, years."),
+    "ops_usd_per_gpu_hour": ("double", "Operations cost per owned GPU-hour, USD."),
+    "hours_per_month": ("double", "Hours in a month."),
+    "bw_efficiency": ("double", "Achieved share of peak memory bandwidth in decode."),
+    "compute_efficiency": ("double", "Achieved share of peak dense compute (MFU)."),
+    "multi_gpu_efficiency": ("double", "Efficiency kept when a model is split across GPUs."),
+    "batch_size": ("bigint", "Concurrent sequences per decode step."),
+    "context_tokens": ("bigint", "Tokens in each sequence's KV cache."),
+    "kv_bytes_per_elem": ("double", "Bytes per cached KV element."),
+    "memory_overhead": ("double", "Weights x this must fit in GPU memory."),
+    "utilization_grid": ("double[]", "Utilizations the grids are computed at."),
+    "monthly_token_grid": ("bigint[]", "Monthly token volumes of the API-vs-self-host curves."),
+}
+
+
+def write(con: duckdb.DuckDBPyConnection, assumptions: Assumptions) -> str:
+    """Replace the meta assumption tables with this set; returns its assumption_set_id."""
+    set_id = assumptions.assumption_set_id()
+    values = assumptions.as_dict()
+    columns = ", ".join(f"?::{kind} as {name}" for name, (kind, _) in _SCALARS.items())
+    con.execute(
+        f"create or replace table meta.assumptions as select ?::varchar as assumption_set_id, {columns}",
+        [set_id, *(values[name] for name in _SCALARS)],
+    )
+    con.execute(
+        "create or replace table meta.size_classes (size_class varchar, params_b double, layers bigint, "
+        "kv_heads bigint, head_dim bigint, reference_api_models varchar[])"
+    )
+    con.executemany(
+        "insert into meta.size_classes values (?, ?, ?, ?, ?, ?)",
+        [
+            (name, c["params_b"], c["layers"], c["kv_heads"], c["head_dim"], c["reference_api_models"])
+            for name, c in values["size_classes"].items()
+        ],
+    )
+    con.execute("create or replace table meta.dtypes (dtype varchar, bytes_per_param double)")
+    con.executemany("insert into meta.dtypes values (?, ?)", list(values["bytes_per_param"].items()))
+    _document(con)
+    return set_id
+
+
+def _document(con: duckdb.DuckDBPyConnection) -> None:
+    comment_on_table(con, "meta.assumptions", "The assumption set the marts were computed with (one row).")
+    comment_on_column(con, "meta.assumptions", "assumption_set_id",
+                      "Short hash of every value; marts carry it to say which set produced them.")
+    for name, (_, doc) in _SCALARS.items():
+        comment_on_column(con, "meta.assumptions", name, doc)
+    comment_on_table(con, "meta.size_classes", "Model-size classes of the self-host and breakeven marts.")
+    for column, doc in {
+        "size_class": "Name of the class (8b, 70b, 405b).",
+        "params_b": "Parameters, billions.",
+        "layers": "Transformer layers.",
+        "kv_heads": "Key/value heads (grouped-query attention).",
+        "head_dim": "Dimension of each head.",
+        "reference_api_models": "API models compared with self-hosting this class.",
+    }.items():
+        comment_on_column(con, "meta.size_classes", column, doc)
+    comment_on_table(con, "meta.dtypes", "Weight precisions and their bytes per parameter.")
+    comment_on_column(con, "meta.dtypes", "dtype", "Weight precision (bf16, fp8, int4).")
+    comment_on_column(con, "meta.dtypes", "bytes_per_param", "Bytes each parameter takes in memory.")
