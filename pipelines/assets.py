@@ -131,6 +131,7 @@ def publish(context: dg.AssetExecutionContext, warehouse: Warehouse):
 
 
 STAGING = [a for d in DATASETS for a in _staging(d)]
+STAGING_KEYS = [dg.AssetKey(["staging", d]) for d in DATASETS]
 ASSETS = [a for a in STAGING if isinstance(a, dg.AssetsDefinition)]
 CHECKS = [a for a in STAGING if not isinstance(a, dg.AssetsDefinition)]
 ASSETS += [_history(d) for d in DATASETS] + [assumptions] + [_model(m) for m in MODELS] + [publish]

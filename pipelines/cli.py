@@ -11,11 +11,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from warehouse import db
+from warehouse import db, meta
 from warehouse.lock import AlreadyRunning, writer_lock
 
-err = Console(stderr=True)
-out = Console()
+# Piped output (a file, a pager, a notebook cell) keeps whole rows instead of rich's 80-column default.
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 
 class CliError(Exception):
@@ -82,14 +83,14 @@ def _summary() -> None:
             select provider, canonical_model, model, input_usd_per_mtok, output_usd_per_mtok
             from marts.token_prices_current
             where source = 'genai_prices' and tier = 'base' and service_tier = 'standard' and not off_peak
-              and mode = 'chat' and provider in ('openai', 'anthropic', 'google', 'mistral', 'deepseek', 'x-ai')
+              and mode = 'chat' and split_part(canonical_model, '/', 1) = provider
         )
         select provider,
                arg_min(model, input_usd_per_mtok + output_usd_per_mtok) as cheapest,
                min(input_usd_per_mtok + output_usd_per_mtok) as cheapest_in_plus_out,
                arg_max(model, input_usd_per_mtok + output_usd_per_mtok) as dearest,
                max(input_usd_per_mtok + output_usd_per_mtok) as dearest_in_plus_out
-        from base group by provider order by provider
+        from base group by provider having count(*) >= 3 order by provider
         """
     ).fetchall()
     table = Table(title="Cheapest and dearest current models per provider (USD per MTok, input + output)")
@@ -155,6 +156,10 @@ def cmd_status(args) -> int:
     }
     quarantined = con.execute("select count(*) from quarantine.rejected_rows").fetchone()[0]
     now = datetime.now(UTC)
+
+    def stale(last_success) -> bool:
+        return last_success is None or now - last_success > meta.STALE_AFTER
+
     if args.format == "json":
         print(
             json.dumps(
@@ -215,7 +220,9 @@ def cmd_status(args) -> int:
     ):
         table.add_column(col)
     for s in sources:
-        age = "" if s[4] is None else f"{(now - s[4]).total_seconds() / 3600:.1f} h"
+        age = "never" if s[4] is None else f"{(now - s[4]).total_seconds() / 3600:.1f} h"
+        if stale(s[4]) and s[3] != "skipped":
+            age += " STALE"
         table.add_row(
             s[1],
             s[0],

@@ -2,18 +2,43 @@
 
 import dagster as dg
 
-from pipelines.assets import ASSETS, CHECKS
+from pipelines.assets import ASSETS, CHECKS, STAGING_KEYS
 from pipelines.resources import RefreshSettings, Warehouse
+from warehouse import db, meta
 
-# One DuckDB file has one writing process: every step of the refresh runs in this process.
-daily_refresh = dg.define_asset_job(
-    "daily_refresh", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
+# One DuckDB file has one writing process: every step of the refresh runs in this process. The
+# freshness checks are left to their sensor: inside the run they would judge the run itself.
+freshness_checks = dg.build_last_update_freshness_checks(
+    assets=STAGING_KEYS, lower_bound_delta=meta.STALE_AFTER
 )
+
+daily_refresh = dg.define_asset_job(
+    "daily_refresh",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
+    executor_def=dg.in_process_executor,
+)
+
+
+@dg.run_failure_sensor(monitored_jobs=[daily_refresh], default_status=dg.DefaultSensorStatus.RUNNING)
+def record_failed_refresh(context: dg.RunFailureSensorContext):
+    """A scheduled run that dies leaves meta.runs saying so, for `costcurve status` and dashboards."""
+    with db.working() as con:
+        meta.ensure(con)
+        meta.finish_run(
+            con, context.dagster_run.run_id, "failed", context.failure_event.message or "run failed"
+        )
+
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=CHECKS,
+    asset_checks=[*CHECKS, *freshness_checks],
     jobs=[daily_refresh],
     schedules=[dg.ScheduleDefinition(job=daily_refresh, cron_schedule="0 6 * * *", execution_timezone="UTC")],
+    sensors=[
+        dg.build_sensor_for_freshness_checks(
+            freshness_checks=freshness_checks, default_status=dg.DefaultSensorStatus.RUNNING
+        ),
+        record_failed_refresh,
+    ],
     resources={"warehouse": Warehouse(), "settings": RefreshSettings()},
 )

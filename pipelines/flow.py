@@ -183,18 +183,24 @@ def validate_staged(
             )
     for sha, rejects in by_payload.items():
         quarantine.write(con, run_id=run_id, dataset=dataset_name, rejects=rejects, payload_sha256=sha)
-        # Counts belong to the module that fetched the payload: a row's source column may name its
-        # upstream more precisely (anycloud rows read by the skypilot module).
         n = len({id(r.record) for r in rejects})
-        con.execute(
-            """update meta.source_runs set rows_rejected = rows_rejected + ?, rows_accepted = rows_accepted - ?
-               where run_id = ? and dataset = ?
-                 and source = (select any_value(source) from raw.fetches where sha256 = ?)""",
-            [n, n, run_id, dataset_name, sha],
-        )
+        _credit(con, run_id, dataset_name, sha, rows_rejected=n, rows_accepted=-n)
     if outcome.rejected:
         write_staging(con, dataset_name, [outcome.passed])
     return outcome
+
+
+def _credit(con: duckdb.DuckDBPyConnection, run_id: str, dataset_name: str, sha: str, **deltas: int) -> None:
+    """Add to a payload's counts in meta.source_runs. Counts belong to the module that fetched the
+    payload: a row's source column may name its upstream more precisely (anycloud rows read by the
+    skypilot module, eval rows naming who measured them)."""
+    sets = ", ".join(f"{column} = coalesce({column}, 0) + ?" for column in deltas)
+    con.execute(
+        f"""update meta.source_runs set {sets}
+            where run_id = ? and dataset = ?
+              and source = (select any_value(source) from raw.fetches where sha256 = ?)""",
+        [*deltas.values(), run_id, dataset_name, sha],
+    )
 
 
 def _row_label(dataset, row: dict) -> str:
@@ -206,18 +212,12 @@ def merge_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: s
     dataset = DATASETS[dataset_name]
     staged = con.execute(f"select * from {staging_table(dataset_name)} order by observed_at").pl()
     total = 0
-    for (sha, observed_at, source), frame in staged.group_by(
-        ["payload_sha256", "observed_at", "source"], maintain_order=True
-    ):
+    for (sha, observed_at), frame in staged.group_by(["payload_sha256", "observed_at"], maintain_order=True):
         stats = history.merge(
             con, dataset, frame, observed_at=observed_at, payload_sha256=sha, scope=HISTORY_SCOPE
         )
         total += stats.inserted
-        con.execute(
-            "update meta.source_runs set versions_inserted = coalesce(versions_inserted, 0) + ? "
-            "where run_id = ? and source = ? and dataset = ?",
-            [stats.inserted, run_id, source, dataset_name],
-        )
+        _credit(con, run_id, dataset_name, sha, versions_inserted=stats.inserted)
     return total
 
 

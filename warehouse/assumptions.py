@@ -56,8 +56,12 @@ def write(con: duckdb.DuckDBPyConnection, assumptions: Assumptions) -> str:
 
 def _document(con: duckdb.DuckDBPyConnection) -> None:
     comment_on_table(con, "meta.assumptions", "The assumption set the marts were computed with (one row).")
-    comment_on_column(con, "meta.assumptions", "assumption_set_id",
-                      "Short hash of every value; marts carry it to say which set produced them.")
+    comment_on_column(
+        con,
+        "meta.assumptions",
+        "assumption_set_id",
+        "Short hash of every value; marts carry it to say which set produced them.",
+    )
     for name, (_, doc) in _SCALARS.items():
         comment_on_column(con, "meta.assumptions", name, doc)
     comment_on_table(con, "meta.size_classes", "Model-size classes of the self-host and breakeven marts.")

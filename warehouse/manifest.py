@@ -37,11 +37,15 @@ def build(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> dict:
         "format_version": FORMAT_VERSION,
         "generated_at": _iso(datetime.now(UTC)),
         "snapshot": "costcurve.duckdb",
-        "run": dict(zip(("run_id", "kind", "started_at", "finished_at", "status", "summary"), run, strict=True))
+        "run": dict(
+            zip(("run_id", "kind", "started_at", "finished_at", "status", "summary"), run, strict=True)
+        )
         | {"started_at": _iso(run[2]), "finished_at": _iso(run[3])},
         "refreshed_at": _iso(run[3]),
         "sources": [row | {"observed_at": _iso(row["observed_at"])} for row in sources.to_dicts()],
-        "tables": [_table(con, schema, table, comment, parquet_dir) for schema, table, comment in _tables(con)],
+        "tables": [
+            _table(con, schema, table, comment, parquet_dir) for schema, table, comment in _tables(con)
+        ],
         "parquet": [
             {"path": f"parquet/{p.name}", "table": f"marts.{p.stem}", "bytes": p.stat().st_size}
             for p in sorted(parquet_dir.glob("*.parquet"))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
 from warehouse.db import comment_on_column, comment_on_table
+
+# A source not refreshed in 36 h missed a daily run and its retry window.
+STALE_AFTER = timedelta(hours=36)
 
 DDL = """
 create table if not exists meta.runs (

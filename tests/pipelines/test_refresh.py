@@ -63,8 +63,10 @@ def test_definitions_load_with_the_daily_schedule():
     assert job.executor_def is dg.in_process_executor
     (schedule,) = list(defs.schedules)
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "UTC")
-    checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"gx_suite"}
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    for dataset in ("token_prices", "gpu_rates", "accelerators", "eval_results"):
+        assert {(f"staging/{dataset}", "gx_suite"), (f"staging/{dataset}", "freshness_check")} <= checks
+    assert {s.name for s in defs.sensors} == {"freshness_checks_sensor", "record_failed_refresh"}
 
 
 def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
@@ -79,7 +81,11 @@ def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
     )
     assert result.success
     evaluations = result.get_asset_check_evaluations()
-    assert evaluations and all(e.passed for e in evaluations)
+    assert all(e.passed for e in evaluations)
+    # Every dataset's suite ran; freshness is judged by its sensor, not inside the run it would judge.
+    assert sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations) == [
+        (f"staging/{d}", "gx_suite") for d in ("accelerators", "eval_results", "gpu_rates", "token_prices")
+    ]
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"history/token_prices", "marts/token_prices_current", "publish"} <= materialized
     assert (costcurve_home / "published" / "costcurve.duckdb").exists()

@@ -1,0 +1,474 @@
+"""published/report.html: one static page of charts that opens offline, with no server.
+
+Charts are Vega-Lite specs built with altair; the Vega, Vega-Lite and vega-embed JavaScript comes from
+vl-convert's bundle and is inlined, so the file needs no network. A chart whose mart is absent, empty or
+lacks the columns it plots becomes a "no data yet" note instead of failing the report: the marts grow
+at different speeds. Each chart's container records whether it drew (data-rendered="ok" or "error"), so
+a test, or a person, can tell a broken chart from a slow one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import altair as alt
+import duckdb
+import polars as pl
+
+from pipelines.changes import notable_today
+
+# Flagship models whose list prices tell the story of the last years (first-party prices only).
+TRACKED_MODELS = (
+    "openai/gpt-4",
+    "openai/gpt-4-turbo",
+    "openai/gpt-4o",
+    "openai/gpt-4o-mini",
+    "openai/o3",
+    "anthropic/claude-3-opus",
+    "anthropic/claude-3.5-sonnet",
+    "google/gemini-1.5-pro",
+    "deepseek/deepseek-chat",
+)
+WIDTH = 760
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    blurb: str
+    chart: alt.TopLevelMixin | None = None
+    note: str | None = None
+    body_html: str = ""
+
+
+def write(con: duckdb.DuckDBPyConnection, path: Path, today: date | None = None) -> Path:
+    """Render the report from the warehouse `con` into `path` (replaced atomically)."""
+    text = render(con, today or date.today())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def render(con: duckdb.DuckDBPyConnection, today: date) -> str:
+    sections = [
+        _price_history(con, today),
+        _gpu_cheapest(con),
+        _mci(con),
+        _breakeven_api(con),
+        _breakeven_buy(con),
+        _cost_per_correct(con),
+        _changes(con, today),
+    ]
+    specs = {s.id: s.chart.to_dict() for s in sections if s.chart is not None}
+    return _PAGE.format(
+        header=_header(con),
+        sections="\n".join(_section_html(s) for s in sections),
+        bundle=_bundle(),
+        specs=json.dumps(specs).replace("</", "<\\/"),
+    )
+
+
+# ---- data access ------------------------------------------------------------------------------------
+
+
+def _missing(con: duckdb.DuckDBPyConnection, table: str, needed: set[str]) -> str | None:
+    """Why `table` cannot feed a chart yet, in words; None when it can."""
+    schema, name = table.split(".")
+    present = {
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    if not present:
+        return f"No data yet: {table} is not built in this warehouse."
+    if needed - present:
+        return f"No data yet: {table} lacks the columns {', '.join(sorted(needed - present))}."
+    if con.execute(f"select count(*) from {table}").fetchone()[0] == 0:
+        return f"No data yet: {table} is empty."
+    return None
+
+
+def _tooltip(*fields: str) -> list[alt.Tooltip]:
+    return [alt.Tooltip(f) for f in fields]
+
+
+# ---- sections ---------------------------------------------------------------------------------------
+
+
+def _price_history(con: duckdb.DuckDBPyConnection, today: date) -> Section:
+    title = "List prices of flagship models"
+    blurb = (
+        "Blended price (3 input : 1 output tokens) of each model's first-party list price, base context "
+        "tier, standard service; a step is a price change, a line starts at launch. From history.token_prices "
+        "(curated launch dates preferred). Log scale."
+    )
+    frame = con.execute(
+        f"""
+        with v as (
+            select canonical_model, source, model, valid_from, valid_to,
+                   blended_price(input_usd_per_mtok, output_usd_per_mtok) as blended
+            from history.token_prices
+            where list_contains($models, canonical_model) and provider = split_part(canonical_model, '/', 1)
+              and tier = 'base' and service_tier = 'standard' and not off_peak
+        ),
+        -- one source per model: the one whose dated history starts first
+        chosen as (
+            select canonical_model, arg_min(source, valid_from) as source
+            from v where valid_from is not null group by canonical_model
+        ),
+        days as (
+            select distinct v.canonical_model, v.valid_from as day
+            from v join chosen using (canonical_model, source)
+            where v.valid_from <= $today
+            union
+            select canonical_model, $today from chosen
+        )
+        -- on a day several ids of one model may be priced (snapshots): the latest announced price wins
+        select d.canonical_model as model, d.day, arg_max(v.blended, (v.valid_from, v.model)) as blended_usd_per_mtok
+        from days d
+        join chosen c using (canonical_model)
+        join v on v.canonical_model = d.canonical_model and v.source = c.source
+              and coalesce(v.valid_from, date '0001-01-01') <= d.day and (v.valid_to is null or v.valid_to > d.day)
+        group by all
+        order by model, day
+        """,
+        {"today": today, "models": list(TRACKED_MODELS)},
+    ).pl()
+    if frame.is_empty():
+        return Section("price-history", title, blurb, note="No data yet: no tracked model has a dated price.")
+    chart = (
+        alt.Chart(frame, width=WIDTH, height=340)
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y(
+                "blended_usd_per_mtok:Q",
+                title="USD per million tokens (blended)",
+                scale=alt.Scale(type="log"),
+            ),
+            color=alt.Color(
+                "model:N",
+                title=None,
+                scale=alt.Scale(scheme="tableau10"),
+                legend=alt.Legend(orient="bottom", columns=3),
+            ),
+            tooltip=_tooltip("model:N", "day:T", "blended_usd_per_mtok:Q"),
+        )
+    )
+    return Section("price-history", title, blurb, chart)
+
+
+def _gpu_cheapest(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "Cheapest on-demand GPU-hour per accelerator"
+    blurb = "Lowest on-demand price per GPU-hour across every offer in effect each day, from marts.gpu_rates_daily."
+    table = "marts.gpu_rates_daily"
+    if note := _missing(con, table, {"day", "accelerator", "pricing_type", "cheapest_usd_per_gpu_hour"}):
+        return Section("gpu-cheapest", title, blurb, note=note)
+    # Only the days the cheapest price moved (and the last day): the same steps with far fewer points.
+    frame = con.execute(
+        f"""
+        select accelerator, day, cheapest_usd_per_gpu_hour::double as usd_per_gpu_hour
+        from {table}
+        where pricing_type = 'on_demand'
+        qualify cheapest_usd_per_gpu_hour is distinct from
+                    lag(cheapest_usd_per_gpu_hour) over (partition by accelerator order by day)
+             or day = max(day) over (partition by accelerator)
+        order by accelerator, day
+        """
+    ).pl()
+    if frame.is_empty():
+        return Section("gpu-cheapest", title, blurb, note=f"No data yet: {table} has no on-demand offers.")
+    chart = (
+        alt.Chart(frame, width=WIDTH, height=340)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("usd_per_gpu_hour:Q", title="USD per GPU-hour", scale=alt.Scale(type="log")),
+            color=alt.Color(
+                "accelerator:N",
+                title=None,
+                scale=alt.Scale(scheme="tableau20"),
+                legend=alt.Legend(orient="bottom", columns=4),
+            ),
+            tooltip=_tooltip("accelerator:N", "day:T", "usd_per_gpu_hour:Q"),
+        )
+    )
+    return Section("gpu-cheapest", title, blurb, chart)
+
+
+def _mci(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "AI Margin Compression Index"
+    blurb = (
+        "The index by tier (left) and, for all models, its two components (right): the chain-linked list-price "
+        "index over the compute-cost index; it falls when list prices fall faster than the compute under them. "
+        "From marts.margin_compression_index; docs/methodology.md defines it."
+    )
+    table = "marts.margin_compression_index"
+    if note := _missing(con, table, {"date", "tier", "mci", "price_index", "compute_cost_index"}):
+        return Section("mci", title, blurb, note=note)
+    frame = con.execute(
+        f"select date, tier, mci::double as mci, price_index::double as price_index, "
+        f"compute_cost_index::double as compute_cost_index from {table} order by tier, date"
+    ).pl()
+    by_tier = (
+        alt.Chart(frame, width=WIDTH // 2 - 40, height=300)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("mci:Q", title="MCI"),
+            color=alt.Color("tier:N"),
+            tooltip=_tooltip("tier:N", "date:T", "mci:Q"),
+        )
+    )
+    components = (
+        alt.Chart(frame.filter(pl.col("tier") == "all"), width=WIDTH // 2 - 40, height=300)
+        .transform_fold(["mci", "price_index", "compute_cost_index"], as_=["series", "value"])
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("value:Q", title="index"),
+            color=alt.Color("series:N", title="tier all"),
+            tooltip=_tooltip("series:N", "date:T", "value:Q"),
+        )
+    )
+    return Section("mci", title, blurb, alt.hconcat(by_tier, components).resolve_scale(color="independent"))
+
+
+def _breakeven_api(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "API or self-host: monthly cost by volume"
+    blurb = (
+        "Monthly cost of buying tokens from the reference API against renting GPUs to serve the same volume, "
+        "per model size: the cheapest of each at every volume, at the utilization nearest 50%. "
+        "From marts.breakeven_api_vs_self_host. Log scales."
+    )
+    table = "marts.breakeven_api_vs_self_host"
+    needed = {"model_size_b", "utilization", "monthly_tokens", "api_monthly_usd", "self_host_monthly_usd"}
+    if note := _missing(con, table, needed):
+        return Section("breakeven-api", title, blurb, note=note)
+    frame = con.execute(
+        f"""
+        with u as (select arg_min(utilization, abs(utilization - 0.5)) as u from {table})
+        select model_size_b::double || 'B' as model_size, monthly_tokens::double as monthly_tokens,
+               min(api_monthly_usd)::double as api, min(self_host_monthly_usd)::double as self_host
+        from {table}, u where utilization = u.u
+        group by all order by all
+        """
+    ).pl()
+    chart = (
+        alt.Chart(frame, width=WIDTH // 3 - 30, height=260)
+        .transform_fold(["api", "self_host"], as_=["option", "monthly_usd"])
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("monthly_tokens:Q", title="tokens per month", scale=alt.Scale(type="log")),
+            y=alt.Y("monthly_usd:Q", title="USD per month", scale=alt.Scale(type="log")),
+            color=alt.Color("option:N"),
+            tooltip=_tooltip("model_size:N", "option:N", "monthly_tokens:Q", "monthly_usd:Q"),
+        )
+        .facet(column=alt.Column("model_size:N", title="model size"))
+    )
+    return Section("breakeven-api", title, blurb, chart)
+
+
+def _breakeven_buy(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "Buy or rent: months until owning pays off"
+    blurb = (
+        "Months until an owned server beats renting the same accelerator, by utilization (median across the "
+        "rental offers compared). From marts.breakeven_buy_vs_rent."
+    )
+    table = "marts.breakeven_buy_vs_rent"
+    if note := _missing(con, table, {"accelerator", "utilization", "breakeven_months"}):
+        return Section("breakeven-buy", title, blurb, note=note)
+    frame = con.execute(
+        f"""select accelerator, utilization::double as utilization,
+                   median(breakeven_months)::double as breakeven_months
+            from {table} where breakeven_months is not null group by all order by all"""
+    ).pl()
+    chart = (
+        alt.Chart(frame, width=WIDTH, height=300)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("utilization:Q", title="utilization", axis=alt.Axis(format="%")),
+            y=alt.Y("breakeven_months:Q", title="months to break even"),
+            color=alt.Color("accelerator:N"),
+            tooltip=_tooltip("accelerator:N", "utilization:Q", "breakeven_months:Q"),
+        )
+    )
+    return Section("breakeven-buy", title, blurb, chart)
+
+
+def _cost_per_correct(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "Cost per correct output, by task"
+    blurb = (
+        "What one correct answer costs at list price: cost per attempt / pass rate, from the eval results and "
+        "each model's first-party price. From marts.cost_per_correct_output (price_mode = 'list'). Log scale."
+    )
+    table = "marts.cost_per_correct_output"
+    if note := _missing(con, table, {"task", "model", "price_mode", "cost_per_correct_usd", "pass_rate"}):
+        return Section("cost-per-correct", title, blurb, note=note)
+    frame = con.execute(
+        f"""select task, model, cost_per_correct_usd, pass_rate::double as pass_rate from {table}
+            where price_mode = 'list' and cost_per_correct_usd is not null order by task, cost_per_correct_usd"""
+    ).pl()
+    if frame.is_empty():
+        return Section("cost-per-correct", title, blurb, note=f"No data yet: {table} has no list-price rows.")
+    chart = (
+        alt.Chart(frame, width=WIDTH - 160)
+        # Dots, not bars: a bar on a log scale has no zero to start from.
+        .mark_circle(size=90, opacity=1)
+        .encode(
+            x=alt.X("cost_per_correct_usd:Q", title="USD per correct output", scale=alt.Scale(type="log")),
+            y=alt.Y("model:N", title=None, sort="x"),
+            color=alt.Color("model:N", legend=None),
+            tooltip=_tooltip("task:N", "model:N", "cost_per_correct_usd:Q", "pass_rate:Q"),
+        )
+        .facet(row=alt.Row("task:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")))
+        .resolve_scale(y="independent")
+    )
+    return Section("cost-per-correct", title, blurb, chart)
+
+
+def _changes(con: duckdb.DuckDBPyConnection, today: date) -> Section:
+    title = f"Price changes on {today:%Y-%m-%d}"
+    blurb = "Prices that changed today or that a refresh caught today, biggest moves first (marts.price_change_events)."
+    if note := _missing(con, "marts.price_change_events", {"change_date"}):
+        return Section("changes", title, blurb, note=note)
+    todays = notable_today(con, today, limit=25)
+    recent = con.execute(
+        """select change_date, what, field, old_value::double as old_value, new_value::double as new_value,
+                  pct_change, direction, change_kind, source, dataset
+           from marts.price_change_events where change_date <= ?
+           order by change_date desc, abs(pct_change) desc nulls last, what limit 15""",
+        [today],
+    ).pl()
+    body = _changes_table(todays) if todays.height else "<p class='note'>No price changed today.</p>"
+    body += "<h3>Most recent changes</h3>" + _changes_table(recent)
+    return Section("changes", title, blurb, body_html=body)
+
+
+# ---- HTML -------------------------------------------------------------------------------------------
+
+
+def _changes_table(frame: pl.DataFrame) -> str:
+    rows = []
+    for r in frame.iter_rows(named=True):
+        pct = "" if r["pct_change"] is None else f"{r['pct_change']:+.1f}%"
+        cells = [
+            str(r["change_date"]),
+            html.escape(r["what"]),
+            html.escape(r["field"]),
+            _num(r["old_value"]),
+            _num(r["new_value"]),
+            pct,
+            html.escape(r["source"]),
+        ]
+        rows.append(f"<tr class='{r['direction']}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("date", "what", "field", "old", "new", "change", "source"))
+    return f"<table class='changes'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def _header(con: duckdb.DuckDBPyConnection) -> str:
+    run = con.execute(
+        "select run_id, status, finished_at, summary from meta.runs order by started_at desc limit 1"
+    ).fetchone()
+    if run is None:
+        return "<p class='note'>No run recorded in this warehouse.</p>"
+    sources = con.execute(
+        "select source, dataset, mode, status from meta.source_runs where run_id = ? order by dataset, source",
+        [run[0]],
+    ).fetchall()
+    finished = "still running" if run[2] is None else f"{run[2]:%Y-%m-%d %H:%M} UTC"
+    items = "".join(
+        f"<li class='{html.escape(st)}'>{html.escape(d)}: {html.escape(s)} ({html.escape(m)}, {html.escape(st)})</li>"
+        for s, d, m, st in sources
+    )
+    return (
+        f"<p>Refreshed {finished}, run <code>{html.escape(run[0])}</code>: {html.escape(run[1])}, "
+        f"{html.escape(run[3] or '')}.</p><ul class='sources'>{items}</ul>"
+    )
+
+
+def _section_html(s: Section) -> str:
+    if s.chart is not None:
+        content = f"<div class='chart' id='{s.id}' data-rendered='pending'></div>"
+    elif s.note:
+        content = f"<p class='note nodata' id='{s.id}'>{html.escape(s.note)}</p>"
+    else:
+        content = f"<div id='{s.id}'>{s.body_html}</div>"
+    return f"<section><h2>{html.escape(s.title)}</h2><p class='blurb'>{html.escape(s.blurb)}</p>{content}</section>"
+
+
+@cache
+def _bundle() -> str:
+    import vl_convert
+
+    # The bundle's Vega-Lite must read the schema version altair writes.
+    major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    bundle = vl_convert.javascript_bundle(vl_version=major_minor)
+    # Inlined in a <script> element, which the first "</script" would end.
+    if "</script" in bundle.lower():
+        raise ValueError("the vl-convert JavaScript bundle contains '</script' and cannot be inlined")
+    return bundle
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>costcurve report</title>
+<style>
+  body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 900px;
+         color: #1f2328; padding: 0 1rem; }}
+  h1 {{ margin-bottom: 0.2rem; }}
+  section {{ margin: 2.2rem 0; }}
+  h2 {{ border-bottom: 1px solid #d0d7de; padding-bottom: 0.3rem; }}
+  .blurb {{ color: #57606a; font-size: 0.92rem; }}
+  .note {{ background: #f6f8fa; border-left: 4px solid #d0d7de; padding: 0.6rem 0.9rem; }}
+  .chart[data-rendered="error"] {{ color: #cf222e; }}
+  ul.sources {{ columns: 2; font-size: 0.85rem; color: #57606a; }}
+  li.failed {{ color: #cf222e; }}
+  li.skipped {{ color: #8c959f; }}
+  table.changes {{ border-collapse: collapse; font-size: 0.85rem; width: 100%; }}
+  table.changes th, table.changes td {{ border-bottom: 1px solid #eaeef2; padding: 0.25rem 0.4rem;
+         text-align: left; }}
+  table.changes td:nth-child(4), table.changes td:nth-child(5), table.changes td:nth-child(6) {{ text-align: right; }}
+  tr.cut td:nth-child(6) {{ color: #1a7f37; }}
+  tr.rise td:nth-child(6) {{ color: #cf222e; }}
+</style>
+<script>{bundle}</script>
+</head>
+<body>
+<h1>costcurve</h1>
+{header}
+{sections}
+<script>
+const specs = {specs};
+for (const [id, spec] of Object.entries(specs)) {{
+  const el = document.getElementById(id);
+  vegaEmbed(el, spec, {{renderer: "svg", actions: false}})
+    .then(() => {{ el.dataset.rendered = "ok"; }})
+    .catch((error) => {{
+      el.dataset.rendered = "error";
+      el.textContent = "This chart failed to draw: " + error;
+      console.error(error);
+    }});
+}}
+</script>
+</body>
+</html>
+"""

@@ -1,0 +1,13 @@
+import pytest
+
+from pipelines.cli import main
+
+
+@pytest.fixture(scope="module")
+def published_db(tmp_path_factory):
+    """One offline refresh per test module (it costs seconds); returns the published snapshot's path."""
+    home = tmp_path_factory.mktemp("refreshed")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COSTCURVE_HOME", str(home))
+        assert main(["refresh", "--offline"]) == 0
+    return home / "published" / "costcurve.duckdb"

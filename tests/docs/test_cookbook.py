@@ -1,0 +1,132 @@
+"""Every ```sql block of docs/sql_cookbook.md runs against a freshly refreshed warehouse, the way an
+analyst runs it (read-only, no file access), and returns rows unless marked "may be empty"."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "sql_cookbook.md"
+MAY_BE_EMPTY = "<!-- cookbook: may be empty -->"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    title: str
+    sql: str
+    may_be_empty: bool
+
+
+def recipes() -> list[Recipe]:
+    found, title, since_title = [], None, ""
+    for part in re.split(r"(^#{2,3} [^\n]*$|^```sql\n.*?^```$)", COOKBOOK.read_text(), flags=re.M | re.S):
+        if part.startswith("#"):
+            title, since_title = part.lstrip("# ").strip(), ""
+        elif part.startswith("```sql"):
+            found.append(
+                Recipe(title, part.removeprefix("```sql\n").removesuffix("```"), MAY_BE_EMPTY in since_title)
+            )
+        else:
+            since_title += part
+    return found
+
+
+RECIPES = {r.title: r for r in recipes()}
+
+
+def test_every_recipe_has_its_own_heading():
+    assert len(RECIPES) == len(recipes()) >= 15
+
+
+@pytest.fixture(scope="module")
+def con(published_db):
+    # The configuration `costcurve sql` uses: read-only, no reading or writing of other files.
+    with duckdb.connect(
+        str(published_db),
+        read_only=True,
+        config={"enable_external_access": False, "lock_configuration": True},
+    ) as con:
+        yield con
+
+
+@pytest.fixture(scope="module")
+def run(con):
+    marts = {
+        t
+        for (t,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+    }
+
+    def execute(title: str) -> list[dict]:
+        recipe = RECIPES[title]
+        absent = sorted(set(re.findall(r"marts\.(\w+)", recipe.sql)) - marts)
+        if absent:
+            pytest.skip(f"{title!r} reads marts not built yet: {', '.join(absent)}")
+        cursor = con.execute(recipe.sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    return execute
+
+
+@pytest.mark.parametrize("title", list(RECIPES))
+def test_recipe_runs_and_returns_rows(run, title):
+    rows = run(title)
+    assert rows or RECIPES[title].may_be_empty, f"{title!r} returned no rows"
+
+
+def test_o3_before_its_june_2025_cut(run):
+    rows = run("What did a model cost on a given day?")
+    assert {(r["source"], float(r["input_usd_per_mtok"]), float(r["output_usd_per_mtok"])) for r in rows} == {
+        ("curated", 10.0, 40.0),
+        ("genai_prices", 10.0, 40.0),
+    }
+
+
+def test_gpt_4o_history_holds_its_launch_price_and_the_cut(run):
+    rows = run("Price history of a model")
+    curated = [
+        (r["valid_from"], float(r["input_usd_per_mtok"]))
+        for r in rows
+        if r["model"] == "gpt-4o" and r["source"] == "curated"
+    ]
+    assert curated == [(date(2024, 5, 13), 5.0), (date(2024, 10, 2), 2.5)]
+
+
+def test_o3_changes_include_the_80_percent_cut(run):
+    rows = run("Every price change of a model")
+    cut = [r for r in rows if r["change_date"] == date(2025, 6, 10) and r["source"] == "curated"]
+    assert {(r["field"], float(r["old_value"]), float(r["new_value"]), r["pct_change"]) for r in cut} == {
+        ("input_usd_per_mtok", 10.0, 2.0, -80.0),
+        ("output_usd_per_mtok", 40.0, 8.0, -80.0),
+    }
+
+
+def test_successor_launches_name_gpt_4_turbo_and_gpt_4o(run):
+    rows = run("Launch prices against the model they replaced")
+    by_what = {(r["what"], r["field"]): r["pct_change"] for r in rows}
+    assert by_what[("openai/gpt-4-turbo at openai, launch vs openai/gpt-4", "output_usd_per_mtok")] == -50.0
+    assert by_what[("openai/gpt-4o at openai, launch vs openai/gpt-4-turbo", "input_usd_per_mtok")] == -50.0
+
+
+def test_cheapest_h100_is_the_minimum_of_the_current_offers(run, con):
+    rows = run("Cheapest H100 offer today")
+    expected = {
+        (a, p): float(v)
+        for a, p, v in con.execute(
+            """select accelerator, pricing_type, min(usd_per_gpu_hour) from marts.gpu_rates_current
+               where accelerator like 'nvidia-h100%' group by all"""
+        ).fetchall()
+    }
+    assert len(expected) >= 3
+    assert {(r["accelerator"], r["pricing_type"]): float(r["usd_per_gpu_hour"]) for r in rows} == expected
+
+
+def test_seed_000_worked_example(run):
+    assert run("Effective cost per million useful tokens of a rented GPU") == [
+        {"usd_per_million_useful_tokens": 17.0074}
+    ]
