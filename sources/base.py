@@ -31,6 +31,11 @@ PRICE_DTYPE = pl.Decimal(18, PRICE_SCALE)
 _QUANTUM = Decimal(1).scaleb(-PRICE_SCALE)
 
 
+# Above this a per-million-token price is a unit mistake (a per-million price read as per-token), not a
+# price: the dearest real list prices are in the hundreds of USD.
+MAX_USD_PER_MTOK = Decimal(10_000)
+
+
 class SourceError(Exception):
     """The payload as a whole cannot be used. The message names the source and what is wrong."""
 
@@ -49,6 +54,15 @@ class Reject:
     record: dict[str, Any]
     field: str | None = None
     value: Any = None
+
+
+class BadRecord(Exception):
+    """One record cannot be used; the parser turns it into a ``Reject`` and goes on."""
+
+    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
+        super().__init__(reason)
+        self.rule, self.reason, self.field = rule, reason, field
+        self.value = str(value) if isinstance(value, Decimal | float) else value
 
 
 @dataclass
@@ -126,3 +140,29 @@ def per_token_to_per_mtok(value: Any) -> Decimal | None:
 
 def observed_date(observed_at: datetime):
     return observed_at.date()
+
+
+def checked_price(
+    value: Any, *, label: str, field: str, per_token: bool = False, maximum: Decimal = MAX_USD_PER_MTOK
+) -> Decimal | None:
+    """A price in USD per million tokens, or ``BadRecord`` naming the record, the field and the value.
+
+    ``per_token`` reads the value as USD per token (LiteLLM, OpenRouter) and shifts it exactly.
+    """
+    try:
+        price = per_token_to_per_mtok(value) if per_token else quantize_price(to_decimal(value))
+    except ValueError:
+        raise BadRecord(
+            "not_a_number", f"{label}: {field} is {value!r}, not a number", field, value
+        ) from None
+    if price is None:
+        return None
+    if price < 0:
+        raise BadRecord("negative_price", f"{label}: {field} is negative ({value})", field, value)
+    if price > maximum:
+        unit = f"per token is {price} USD per million tokens," if per_token else "USD per million tokens is"
+        hint = " (a per-million price written as per-token?)" if per_token else ""
+        raise BadRecord(
+            "price_band", f"{label}: {field} = {value} {unit} above {maximum}{hint}", field, value
+        )
+    return price

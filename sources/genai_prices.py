@@ -23,7 +23,7 @@ from decimal import Decimal
 from importlib.metadata import version
 from typing import Any
 
-from sources.base import ParseResult, Reject, SourceError, quantize_price, to_decimal
+from sources.base import BadRecord, ParseResult, Reject, SourceError, checked_price, to_decimal
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
@@ -33,7 +33,6 @@ DATASET = "token_prices"
 LIVE_URL = (
     "https://raw.githubusercontent.com/pydantic/genai-prices/refs/heads/main/prices/new_data/v2/data.json"
 )
-MAX_SANE_USD_PER_MTOK = Decimal(10_000)
 
 # genai-prices field -> our column, for the fields that are per-million-token list prices.
 _FIELDS = {
@@ -104,7 +103,7 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
         for model in provider.get("models") or []:
             try:
                 records.extend(_model_records(provider["id"], model))
-            except _BadRecord as e:
+            except BadRecord as e:
                 rejects.append(
                     Reject(
                         NAME,
@@ -121,16 +120,10 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     return ParseResult(frame, rejects, warnings)
 
 
-class _BadRecord(Exception):
-    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
-        super().__init__(reason)
-        self.rule, self.reason, self.field, self.value = rule, reason, field, value
-
-
 def _model_records(provider: str, model: dict[str, Any]) -> list[dict[str, Any]]:
     model_id = model.get("id")
     if not isinstance(model_id, str) or not model_id:
-        raise _BadRecord("missing_field", f"{provider}: a model has no id", "id", model_id)
+        raise BadRecord("missing_field", f"{provider}: a model has no id", "id", model_id)
     where = f"{provider}/{model_id}"
     dated, windows = _split_prices(where, model.get("prices"))
     variants = [_variant(where, v) for v in model.get("price_variants") or []]
@@ -147,7 +140,7 @@ def _model_records(provider: str, model: dict[str, Any]) -> list[dict[str, Any]]
     emitted: dict[tuple, dict[str, Any]] = {}
     out: list[dict[str, Any]] = []
     for event in events:
-        state = _state_at(event, dated, windows, variants)
+        state = _state_at(where, event, dated, windows, variants)
         for key, values in state.items():
             last = emitted.get(key)
             if last is not None and last["values"] == values:
@@ -171,7 +164,7 @@ def _model_records(provider: str, model: dict[str, Any]) -> list[dict[str, Any]]
 def _split_prices(where: str, prices: Any):
     """Dated entries [(start_date|None, price_set)] and daily windows [price_set] of one model."""
     if prices is None:
-        raise _BadRecord("missing_field", f"{where}: no 'prices'", "prices", None)
+        raise BadRecord("missing_field", f"{where}: no 'prices'", "prices", None)
     entries = prices if isinstance(prices, list) else [{"prices": prices}]
     dated, windows = [], []
     for entry in entries:
@@ -184,7 +177,7 @@ def _split_prices(where: str, prices: Any):
         else:
             dated.append((None, price_set))
     if not dated:
-        raise _BadRecord("missing_field", f"{where}: only time-window prices, no base price", "prices", None)
+        raise BadRecord("missing_field", f"{where}: only time-window prices, no base price", "prices", None)
     return dated, windows
 
 
@@ -205,12 +198,12 @@ def _date(where: str, value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise _BadRecord(
+        raise BadRecord(
             "bad_date", f"{where}: start_date {value!r} is not a date", "start_date", value
         ) from None
 
 
-def _state_at(event, dated, windows, variants) -> dict[tuple, dict[str, Any]]:
+def _state_at(where: str, event, dated, windows, variants) -> dict[tuple, dict[str, Any]]:
     """Every key's values in effect from ``event`` on."""
 
     def starts_by(start):
@@ -226,13 +219,13 @@ def _state_at(event, dated, windows, variants) -> dict[tuple, dict[str, Any]]:
         # Two daily windows of one key: the cheaper one is the off-peak price.
         window = windows[0]
         cheaper_is_window = _input(window) < _input(price_set)
-        _add_rows(state, price_set, _STANDARD, off_peak=not cheaper_is_window, batch=batch)
-        _add_rows(state, window, _STANDARD, off_peak=cheaper_is_window, batch=batch)
+        _add_rows(where, state, price_set, _STANDARD, off_peak=not cheaper_is_window, batch=batch)
+        _add_rows(where, state, window, _STANDARD, off_peak=cheaper_is_window, batch=batch)
     else:
-        _add_rows(state, price_set, _STANDARD, off_peak=False, batch=batch)
+        _add_rows(where, state, price_set, _STANDARD, off_peak=False, batch=batch)
     for name, start, prices in variants:
         if name not in ("batch", "default") and starts_by(start) and prices:
-            _add_rows(state, prices, name, off_peak=False, batch=None)
+            _add_rows(where, state, prices, name, off_peak=False, batch=None)
     return state
 
 
@@ -243,20 +236,22 @@ def _input(price_set: dict[str, Any]) -> Decimal:
     return to_decimal(value) or Decimal(0)
 
 
-def _add_rows(state, price_set: dict[str, Any], service_tier: str, *, off_peak: bool, batch) -> None:
+def _add_rows(where, state, price_set: dict[str, Any], service_tier: str, *, off_peak: bool, batch) -> None:
     thresholds = sorted(
         {t["start"] for v in price_set.values() if isinstance(v, dict) for t in v.get("tiers", [])}
     )
     for threshold in [None, *thresholds]:
-        values = {col: _price(price_set.get(field), threshold, field) for field, col in _FIELDS.items()}
+        values = {
+            col: _price(where, price_set.get(field), threshold, field) for field, col in _FIELDS.items()
+        }
         if values["input_usd_per_mtok"] is None and values["output_usd_per_mtok"] is None:
             continue
         batch_set = batch or {}
         values["batch_input_usd_per_mtok"] = _price(
-            batch_set.get("input_mtok"), threshold, "batch input_mtok", strict_tier=True
+            where, batch_set.get("input_mtok"), threshold, "batch input_mtok", strict_tier=True
         )
         values["batch_output_usd_per_mtok"] = _price(
-            batch_set.get("output_mtok"), threshold, "batch output_mtok", strict_tier=True
+            where, batch_set.get("output_mtok"), threshold, "batch output_mtok", strict_tier=True
         )
         tier = "base" if threshold is None else f">{_k(threshold)}"
         state[(tier, service_tier, off_peak)] = values
@@ -266,7 +261,7 @@ def _k(tokens: int) -> str:
     return f"{tokens // 1000}k" if tokens % 1000 == 0 else str(tokens)
 
 
-def _price(value: Any, threshold: int | None, field: str, *, strict_tier: bool = False) -> Decimal | None:
+def _price(where: str, value: Any, threshold: int | None, field: str, *, strict_tier: bool = False):
     """The price for prompts above ``threshold`` (None: the base tier)."""
     if isinstance(value, dict):
         chosen = value.get("base")
@@ -276,18 +271,7 @@ def _price(value: Any, threshold: int | None, field: str, *, strict_tier: bool =
         value = chosen
     elif strict_tier and threshold is not None:
         return None
-    try:
-        price = to_decimal(value)
-    except ValueError:
-        raise _BadRecord("not_a_number", f"{field} is {value!r}, not a number", field, value) from None
-    if price is not None and (price < 0 or price > MAX_SANE_USD_PER_MTOK):
-        raise _BadRecord(
-            "price_band",
-            f"{field} = {price} USD/MTok is outside 0..{MAX_SANE_USD_PER_MTOK}",
-            field,
-            str(price),
-        )
-    return quantize_price(price)
+    return checked_price(value, label=where, field=field)
 
 
 def _mode(values: dict[str, Any]) -> str:

@@ -43,7 +43,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import ParseResult, Reject, SourceError, per_token_to_per_mtok
+from sources.base import BadRecord, ParseResult, Reject, SourceError, checked_price
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
@@ -51,7 +51,6 @@ from sources.schemas import TOKEN_PRICES
 NAME = "litellm"
 DATASET = "token_prices"
 LIVE_URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
-MAX_USD_PER_MTOK = Decimal(10_000)
 
 _PRICE_KEY = re.compile(
     r"(?P<base>input_cost_per_token_cache_hit|input_cost_per_token|output_cost_per_token"
@@ -90,13 +89,6 @@ def embedded() -> list[Fetched]:
     return []
 
 
-class _Bad(Exception):
-    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
-        super().__init__(reason)
-        self.rule, self.reason, self.field = rule, reason, field
-        self.value = str(value) if isinstance(value, Decimal | float) else value
-
-
 class _Object(dict):
     """A JSON object that remembers the keys it saw twice (json.loads would keep the last)."""
 
@@ -123,11 +115,11 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
             continue
         try:
             if repeated:
-                raise _Bad(
+                raise BadRecord(
                     "duplicate_key", f"{key}: the key appears again; the first entry is kept", "model", key
                 )
             rows = _entry_rows(key, entry)
-        except _Bad as e:
+        except BadRecord as e:
             provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
             rejects.append(
                 Reject(NAME, e.rule, e.reason, {"model": key, "provider": provider}, e.field, e.value)
@@ -178,10 +170,10 @@ def _load(body: bytes, origin: str) -> _Object:
 
 def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
     if not isinstance(entry, dict):
-        raise _Bad("malformed_record", f"{key}: the entry is not an object", None, str(entry)[:200])
+        raise BadRecord("malformed_record", f"{key}: the entry is not an object", None, str(entry)[:200])
     provider = entry.get("litellm_provider")
     if not isinstance(provider, str) or not provider:
-        raise _Bad("missing_field", f"{key}: no litellm_provider", "litellm_provider", provider)
+        raise BadRecord("missing_field", f"{key}: no litellm_provider", "litellm_provider", provider)
     # (tier, service, off_peak) -> {'input' | 'output' | 'cache_read' | 'cache_hit' | 'cache_write': USD/MTok}
     # Flat keys: (tier, service) -> {'input' | 'output' | 'cache_read' | 'cache_hit' | 'cache_write': USD/MTok}
     flat: dict[tuple[str, str], dict[str, Decimal | None]] = defaultdict(dict)
@@ -242,7 +234,7 @@ def _tiered(key: str, tiers: Any) -> list[tuple[str, dict[str, Decimal | None]]]
     if tiers is None:
         return []
     if not isinstance(tiers, list):
-        raise _Bad(
+        raise BadRecord(
             "malformed_tier", f"{key}: tiered_pricing is not a list", "tiered_pricing", str(tiers)[:200]
         )
     out = []
@@ -255,7 +247,7 @@ def _tiered(key: str, tiers: Any) -> list[tuple[str, dict[str, Decimal | None]]]
             or start < 0
             or start != int(start)
         ):
-            raise _Bad(
+            raise BadRecord(
                 "malformed_tier",
                 f"{key}: tiered_pricing range {bounds!r} has no token count to start from",
                 "tiered_pricing.range",
@@ -279,19 +271,7 @@ def _flat_prices(key: str, where: str, block: dict[str, Any]) -> dict[str, Decim
 
 
 def _per_mtok(key: str, field: str, value: Any) -> Decimal | None:
-    def bad(rule: str, why: str) -> _Bad:
-        return _Bad(rule, f"{key}: {field} {why}", field, value)
-
-    try:
-        price = per_token_to_per_mtok(value)
-    except ValueError:
-        raise bad("not_a_number", f"is {value!r}, not a number") from None
-    if price is not None and price < 0:
-        raise bad("negative_price", f"is negative ({value})")
-    if price is not None and price > MAX_USD_PER_MTOK:
-        raise bad("price_band", f"= {value} per token is {price} USD per million tokens, above {MAX_USD_PER_MTOK} "
-                  "(a per-million price written as per-token?)")  # fmt: skip
-    return price
+    return checked_price(value, label=key, field=field, per_token=True)
 
 
 def _thousands(tokens: int) -> str:

@@ -36,7 +36,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import ParseResult, Reject, SourceError, per_token_to_per_mtok
+from sources.base import BadRecord, ParseResult, Reject, SourceError, checked_price
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
@@ -44,7 +44,6 @@ from sources.schemas import TOKEN_PRICES
 NAME = "openrouter"
 DATASET = "token_prices"
 LIVE_URL = "https://openrouter.ai/api/v1/models?output_modalities=all"
-MAX_USD_PER_MTOK = Decimal(10_000)
 
 _COLUMNS = {
     "prompt": "input_usd_per_mtok",
@@ -60,7 +59,6 @@ _KNOWN_UNMAPPED = frozenset(
     }
 )  # fmt: skip
 _CONDITIONS = frozenset({"min_prompt_tokens", "utc_start", "utc_end"})
-_PLACEHOLDER = Decimal(-1_000_000)  # -1 USD per token, in USD per million tokens
 _MODES = (
     ("embeddings", "embedding"), ("rerank", "rerank"), ("text", "chat"), ("image", "image"),
     ("speech", "audio"), ("audio", "audio"), ("video", "video"),
@@ -77,13 +75,6 @@ def embedded() -> list[Fetched]:
     return []
 
 
-class _Bad(Exception):
-    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
-        super().__init__(reason)
-        self.rule, self.reason, self.field = rule, reason, field
-        self.value = str(value) if isinstance(value, Decimal) else value
-
-
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     models = _load(body, origin)
     records: list[dict[str, Any]] = []
@@ -97,14 +88,14 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
         record = {"model": model_id}
         try:
             if not isinstance(model_id, str) or not model_id:
-                raise _Bad("missing_field", f"a model has no id: {str(model)[:200]}", "id", model_id)
+                raise BadRecord("missing_field", f"a model has no id: {str(model)[:200]}", "id", model_id)
             if model_id in seen:
-                raise _Bad(
+                raise BadRecord(
                     "duplicate_key", f"{model_id}: the id appears again; the first is kept", "id", model_id
                 )
             seen.add(model_id)
             rows = _model_rows(model_id, model, warnings)
-        except _Bad as e:
+        except BadRecord as e:
             rejects.append(Reject(NAME, e.rule, e.reason, record, e.field, e.value))
             continue
         for field in model["pricing"]:
@@ -152,10 +143,10 @@ def _load(body: bytes, origin: str) -> list[Any]:
 def _model_rows(model_id: str, model: dict[str, Any], warnings: list[str]) -> list[dict[str, Any]]:
     pricing = model.get("pricing")
     if not isinstance(pricing, dict):
-        raise _Bad("missing_field", f"{model_id}: no pricing", "pricing", pricing)
+        raise BadRecord("missing_field", f"{model_id}: no pricing", "pricing", pricing)
     for field in _REQUIRED:
         if pricing.get(field) in (None, ""):
-            raise _Bad(
+            raise BadRecord(
                 "missing_field", f"{model_id}: no pricing.{field}", f"pricing.{field}", pricing.get(field)
             )
     base = _prices(model_id, "pricing", pricing)
@@ -219,31 +210,22 @@ def _prices(model_id: str, where: str, block: dict[str, Any]) -> dict[str, Decim
 
 
 def _per_mtok(model_id: str, field: str, value: Any) -> Decimal | None:
-    def bad(rule: str, why: str) -> _Bad:
-        return _Bad(rule, f"{model_id}: {field} {why}", field, value)
-
-    try:
-        price = per_token_to_per_mtok(value)
-    except ValueError:
-        raise bad("not_a_number", f"is {value!r}, not a number") from None
-    if price == _PLACEHOLDER:
-        raise bad(
+    # -1 per token is OpenRouter's placeholder for a price that depends on the routed model.
+    if str(value).strip() in ("-1", "-1.0"):
+        raise BadRecord(
             "placeholder_price",
-            "is -1, OpenRouter's placeholder for a price that depends on the routed model",
+            f"{model_id}: {field} is -1, OpenRouter's placeholder for a price that depends on the routed model",
+            field,
+            value,
         )
-    if price is not None and price < 0:
-        raise bad("negative_price", f"is negative ({value})")
-    if price is not None and price > MAX_USD_PER_MTOK:
-        raise bad("price_band", f"= {value} per token is {price} USD per million tokens, above {MAX_USD_PER_MTOK} "
-                  "(a per-million price written as per-token?)")  # fmt: skip
-    return price
+    return checked_price(value, label=model_id, field=field, per_token=True)
 
 
 def _tier(model_id: str, i: int, min_prompt_tokens: Any) -> str:
     if min_prompt_tokens is None:
         return "base"
     if isinstance(min_prompt_tokens, bool) or not isinstance(min_prompt_tokens, int) or min_prompt_tokens < 0:
-        raise _Bad(
+        raise BadRecord(
             "malformed_tier",
             f"{model_id}: pricing.overrides[{i}].min_prompt_tokens is {min_prompt_tokens!r}",
             f"pricing.overrides[{i}].min_prompt_tokens",

@@ -46,7 +46,13 @@ from decimal import Decimal
 from importlib.resources import files
 from typing import Any
 
-from sources.base import ParseResult, Reject, SourceError, quantize_price, to_decimal
+from sources.base import (
+    BadRecord,
+    ParseResult,
+    Reject,
+    SourceError,
+    checked_price,
+)
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
@@ -54,7 +60,6 @@ from sources.schemas import TOKEN_PRICES
 NAME = "curated"
 DATASET = "token_prices"
 CATALOG = "token_prices.csv"
-MAX_USD_PER_MTOK = Decimal(10_000)
 
 _REQUIRED = ("provider", "model", "valid_from", "source_url")
 _PRICES = (
@@ -81,12 +86,6 @@ def embedded() -> list[Fetched]:
     return [Fetched(f"package:sources/catalog/{CATALOG}", resource.read_bytes())]
 
 
-class _Bad(Exception):
-    def __init__(self, rule: str, reason: str, field: str | None = None, value: Any = None):
-        super().__init__(reason)
-        self.rule, self.reason, self.field, self.value = rule, reason, field, value
-
-
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     rows = _load(body, origin)
     records: list[dict[str, Any]] = []
@@ -98,14 +97,14 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
             record = _record(where, row)
             key = (*(record[k] for k in TOKEN_PRICES.key), record["valid_from"])
             if key in seen:
-                raise _Bad(
+                raise BadRecord(
                     "duplicate_key",
                     f"{where}: a second row for the same key and valid_from; the first is kept",
                     "valid_from",
                     row.get("valid_from"),
                 )
             seen.add(key)
-        except _Bad as e:
+        except BadRecord as e:
             rejects.append(Reject(NAME, e.rule, e.reason, {"line": line, **row}, e.field, e.value))
             continue
         records.append(record)
@@ -148,9 +147,9 @@ def _load(body: bytes, origin: str) -> list[tuple[int, dict[str, str]]]:
 def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
     for column in _REQUIRED:
         if not row.get(column):
-            raise _Bad("missing_field", f"{where}: no {column}", column, row.get(column))
+            raise BadRecord("missing_field", f"{where}: no {column}", column, row.get(column))
     if not row["source_url"].startswith(("https://", "http://")):
-        raise _Bad(
+        raise BadRecord(
             "bad_value",
             f"{where}: source_url {row['source_url']!r} is not a web address",
             "source_url",
@@ -158,12 +157,12 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
         )
     currency = (row.get("currency") or "USD").upper()
     if currency != "USD":
-        raise _Bad(
+        raise BadRecord(
             "bad_value", f"{where}: currency {currency!r}; prices must be in USD", "currency", currency
         )
     prices = {column: _price(where, column, row.get(column)) for column in _PRICES}
     if prices["input_usd_per_mtok"] is None and prices["output_usd_per_mtok"] is None:
-        raise _Bad(
+        raise BadRecord(
             "missing_field", f"{where}: neither an input nor an output price", "input_usd_per_mtok", None
         )
     valid_from, valid_to = (
@@ -171,7 +170,7 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
         _date(where, "valid_to", row.get("valid_to")),
     )
     if valid_to is not None and valid_to <= valid_from:
-        raise _Bad(
+        raise BadRecord(
             "bad_date",
             f"{where}: valid_to {valid_to} is not after valid_from {valid_from}",
             "valid_to",
@@ -179,7 +178,9 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
         )
     off_peak = (row.get("off_peak") or "").lower()
     if off_peak not in _BOOLEANS:
-        raise _Bad("bad_value", f"{where}: off_peak {off_peak!r} is not true or false", "off_peak", off_peak)
+        raise BadRecord(
+            "bad_value", f"{where}: off_peak {off_peak!r} is not true or false", "off_peak", off_peak
+        )
     provider, model = row["provider"].lower(), row["model"]
     return {
         "source": NAME,
@@ -200,18 +201,7 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
 
 
 def _price(where: str, column: str, value: str | None) -> Decimal | None:
-    def bad(rule: str, why: str) -> _Bad:
-        return _Bad(rule, f"{where}: {column} {why}", column, value)
-
-    try:
-        price = to_decimal(value)
-    except ValueError:
-        raise bad("not_a_number", f"is {value!r}, not a number") from None
-    if price is not None and price < 0:
-        raise bad("negative_price", f"is negative ({value})")
-    if price is not None and price > MAX_USD_PER_MTOK:
-        raise bad("price_band", f"= {value} USD per million tokens is above {MAX_USD_PER_MTOK}")
-    return quantize_price(price)
+    return checked_price(value, label=where, field=column)
 
 
 def _date(where: str, column: str, value: str | None) -> date | None:
@@ -220,7 +210,7 @@ def _date(where: str, column: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _Bad(
+        raise BadRecord(
             "bad_date", f"{where}: {column} {value!r} is not an ISO date (YYYY-MM-DD)", column, value
         ) from None
 
@@ -229,5 +219,7 @@ def _count(where: str, column: str, value: str | None) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise _Bad("bad_value", f"{where}: {column} {value!r} is not a whole number of tokens", column, value)
+        raise BadRecord(
+            "bad_value", f"{where}: {column} {value!r} is not a whole number of tokens", column, value
+        )
     return int(value)

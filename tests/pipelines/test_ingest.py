@@ -30,7 +30,7 @@ def test_ingest_a_saved_payload_lands_history_and_quarantine(costcurve_home, fix
             "select json_extract_string(row_json, '$.model'), rule from quarantine.rejected_rows"
         ).fetchall()
     )
-    assert rejected == {"gpt-broken": "price_band", "gpt-typo": "not_a_number"}
+    assert rejected == {"gpt-broken": "negative_price", "gpt-typo": "not_a_number"}
     mode = con.execute("select mode from meta.source_runs").fetchone()[0]
     assert mode == "file"
 

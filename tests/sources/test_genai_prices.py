@@ -94,8 +94,8 @@ def test_undated_single_price_has_no_declared_start(fixture_result):
 def test_bad_models_are_rejected_with_field_and_value(fixture_result):
     by_model = {r.record["model"]: r for r in fixture_result.rejects}
     assert set(by_model) == {"gpt-broken", "gpt-typo"}
-    assert by_model["gpt-broken"].rule == "price_band"
-    assert by_model["gpt-broken"].field == "input_mtok" and by_model["gpt-broken"].value == "-1"
+    assert by_model["gpt-broken"].rule == "negative_price"
+    assert by_model["gpt-broken"].field == "input_mtok" and str(by_model["gpt-broken"].value) == "-1"
     assert by_model["gpt-typo"].rule == "not_a_number" and by_model["gpt-typo"].value == "1.2.3"
     assert fixture_result.rows.filter(pl.col("model").is_in(["gpt-broken", "gpt-typo"])).is_empty()
 
