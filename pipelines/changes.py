@@ -10,23 +10,16 @@ import polars as pl
 from rich.table import Table
 
 TABLE = "marts.price_change_events"
-COLUMNS = (
-    "change_date, what, field, old_value::double as old_value, new_value::double as new_value, pct_change, "
-    "direction, change_kind, source, dataset"
-)
+
+FIELD_LABELS = {
+    "input_usd_per_mtok": "input $/Mtok",
+    "output_usd_per_mtok": "output $/Mtok",
+    "usd_per_gpu_hour": "$/GPU-hour",
+}
 
 
 class NoChangeFeed(LookupError):
     """The warehouse predates the change feed."""
-
-
-def _require(con: duckdb.DuckDBPyConnection) -> None:
-    found = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'marts' and table_name = 'price_change_events'"
-    ).fetchone()[0]
-    if not found:
-        raise NoChangeFeed(f"{TABLE} is not in this warehouse: run `costcurve refresh` to build it")
 
 
 def changes(con: duckdb.DuckDBPyConnection, since: date) -> pl.DataFrame:
@@ -34,39 +27,60 @@ def changes(con: duckdb.DuckDBPyConnection, since: date) -> pl.DataFrame:
 
     Changes a source announced ahead (a change_date after today) are included: they are known news.
     """
-    _require(con)
-    return con.execute(
-        f"select {COLUMNS} from {TABLE} where change_date >= ? "
-        "order by change_date desc, abs(pct_change) desc nulls last, what, field",
-        [since],
-    ).pl()
+    return _feed(con, "change_date >= $on", "change_date desc, abs(pct_change) desc nulls last", since)
 
 
 def notable_today(con: duckdb.DuckDBPyConnection, on: date, limit: int = 10) -> pl.DataFrame:
     """The biggest moves that are news on day `on`: prices taking effect that day, and changes a refresh
     first caught that day (whatever date they took effect). History read in one go from a dated source
     (the first refresh) is not news, so it does not flood the summary."""
-    _require(con)
+    where = "change_date = $on or (detected_by_refresh and detected_at::date = $on)"
+    return _feed(con, where, "abs(pct_change) desc nulls last", on, limit)
+
+
+def latest(con: duckdb.DuckDBPyConnection, until: date, limit: int = 15) -> pl.DataFrame:
+    """The `limit` most recent changes that took effect on or before `until`."""
+    return _feed(con, "change_date <= $on", "change_date desc, abs(pct_change) desc nulls last", until, limit)
+
+
+def _feed(con: duckdb.DuckDBPyConnection, where: str, order: str, on: date, limit: int | None = None):
+    """One row per change, however many sources report it (their names joined in `source`)."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'marts' and table_name = 'price_change_events'"
+    ).fetchone()[0]
+    if not found:
+        raise NoChangeFeed(f"{TABLE} is not in this warehouse: run `costcurve refresh` to build it")
     return con.execute(
-        f"""select {COLUMNS} from {TABLE}
-            where change_date = ? or (detected_by_refresh and detected_at::date = ?)
-            order by abs(pct_change) desc nulls last, what, field
-            limit ?""",
-        [on, on, limit],
+        f"""from (
+                select change_date, what, field, old_value::double as old_value, new_value::double as new_value,
+                       pct_change, direction, change_kind, dataset,
+                       string_agg(distinct source, ', ' order by source) as source
+                from {TABLE}
+                where {where}
+                group by all
+            )
+            order by {order}, what, field
+            limit $limit""",
+        {"on": on, "limit": limit},
     ).pl()
 
 
 def as_table(frame: pl.DataFrame, title: str) -> Table:
     """A frame from `changes` or `notable_today` as a rich table: signed percentages, compact prices."""
     table = Table(title=title)
-    for name in ("date", "what", "field", "old", "new", "change", "source"):
-        table.add_column(name, justify="right" if name in ("old", "new", "change") else "left")
+    table.add_column("date", no_wrap=True)
+    table.add_column("what", ratio=1)
+    table.add_column("price", no_wrap=True)
+    for name in ("old", "new", "change"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("source")
     for row in frame.iter_rows(named=True):
         pct = row["pct_change"]
         table.add_row(
             str(row["change_date"]),
             row["what"],
-            row["field"],
+            FIELD_LABELS.get(row["field"], row["field"]),
             _price(row["old_value"]),
             _price(row["new_value"]),
             "" if pct is None else f"{pct:+.1f}%",

@@ -15,7 +15,7 @@ from warehouse import db, meta
 from warehouse.lock import AlreadyRunning, writer_lock
 
 # Piped output (a file, a pager, a notebook cell) keeps whole rows instead of rich's 80-column default.
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 out = Console(width=None if sys.stdout.isatty() else 160)
 
 

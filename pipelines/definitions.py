@@ -2,19 +2,14 @@
 
 import dagster as dg
 
-from pipelines.assets import ASSETS, CHECKS, STAGING_KEYS
+from pipelines.assets import ASSETS, CHECKS
 from pipelines.resources import RefreshSettings, Warehouse
 from warehouse import db, meta
 
-# One DuckDB file has one writing process: every step of the refresh runs in this process. The
-# freshness checks are left to their sensor: inside the run they would judge the run itself.
-freshness_checks = dg.build_last_update_freshness_checks(
-    assets=STAGING_KEYS, lower_bound_delta=meta.STALE_AFTER
-)
-
+# One DuckDB file has one writing process: every step of the refresh runs in this process.
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
+    selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
 )
 
@@ -31,14 +26,9 @@ def record_failed_refresh(context: dg.RunFailureSensorContext):
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=[*CHECKS, *freshness_checks],
+    asset_checks=CHECKS,
     jobs=[daily_refresh],
     schedules=[dg.ScheduleDefinition(job=daily_refresh, cron_schedule="0 6 * * *", execution_timezone="UTC")],
-    sensors=[
-        dg.build_sensor_for_freshness_checks(
-            freshness_checks=freshness_checks, default_status=dg.DefaultSensorStatus.RUNNING
-        ),
-        record_failed_refresh,
-    ],
+    sensors=[record_failed_refresh],
     resources={"warehouse": Warehouse(), "settings": RefreshSettings()},
 )

@@ -16,7 +16,7 @@ from types import ModuleType
 import duckdb
 import polars as pl
 
-from pipelines import registry
+from pipelines import registry, rules
 from sources.base import Reject, SourceError
 from sources.http import Fetched, FetchError, Http
 from sources.schemas import DATASETS
@@ -102,17 +102,18 @@ def stage_source(
                 observed_at=observed_at,
             )
             result = module.parse(fetched.body, observed_at=observed_at, origin=fetched.url)
+            passed, rule_rejects = rules.apply(con, dataset.name, result.rows)
             outcome.warnings += result.warnings
             outcome.rows_in += result.rows.height + len(result.rejects)
             outcome.rows_rejected += quarantine.write(
                 con,
                 run_id=run_id,
                 dataset=dataset.name,
-                rejects=result.rejects,
+                rejects=[*result.rejects, *rule_rejects],
                 payload_sha256=archived.sha256,
             )
             frames.append(
-                result.rows.with_columns(
+                passed.with_columns(
                     pl.lit(archived.sha256).alias("payload_sha256"),
                     pl.lit(observed_at).cast(STAGING_EXTRA["observed_at"]).alias("observed_at"),
                 )
@@ -163,15 +164,13 @@ def stage_dataset(
     return outcomes
 
 
-def validate_staged(
-    con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str, docs_dir: Path | None = None
-):
+def validate_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str):
     """Run the GX suite on staging; failing rows move to quarantine and leave staging."""
     from pipelines.validation import validate
 
     dataset = DATASETS[dataset_name]
     staged = con.execute(f"select * from {staging_table(dataset_name)}").pl()
-    outcome = validate(dataset, staged, docs_dir=docs_dir)
+    outcome = validate(dataset, staged)
     by_payload: dict[str, list[Reject]] = {}
     for item in outcome.rejected:
         row = item["row"]
@@ -269,9 +268,11 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
 
 
 def publish_all(con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
+    from pipelines.validation import write_docs
     from warehouse import publish
 
     finish_run(con, run_id)
     path = publish.publish(con, macro_sql())
     publish.export_parquet(con)
+    write_docs(path.parent / "data_docs")
     return path

@@ -13,7 +13,7 @@ import html
 import json
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import altair as alt
 import duckdb
 import polars as pl
 
-from pipelines.changes import notable_today
+from pipelines import changes
 
 # Flagship models whose list prices tell the story of the last years (first-party prices only).
 TRACKED_MODELS = (
@@ -36,6 +36,10 @@ TRACKED_MODELS = (
     "deepseek/deepseek-chat",
 )
 WIDTH = 760
+# Axis labels for token volumes: 1M, 300M, 10B rather than 1,000,000,000.
+TOKENS_LABEL = (
+    "datum.value >= 1e9 ? format(datum.value / 1e9, '~g') + 'B' : format(datum.value / 1e6, '~g') + 'M'"
+)
 
 
 @dataclass(frozen=True)
@@ -100,10 +104,6 @@ def _missing(con: duckdb.DuckDBPyConnection, table: str, needed: set[str]) -> st
     return None
 
 
-def _tooltip(*fields: str) -> list[alt.Tooltip]:
-    return [alt.Tooltip(f) for f in fields]
-
-
 # ---- sections ---------------------------------------------------------------------------------------
 
 
@@ -115,7 +115,7 @@ def _price_history(con: duckdb.DuckDBPyConnection, today: date) -> Section:
         "(curated launch dates preferred). Log scale."
     )
     frame = con.execute(
-        f"""
+        """
         with v as (
             select canonical_model, source, model, valid_from, valid_to,
                    blended_price(input_usd_per_mtok, output_usd_per_mtok) as blended
@@ -125,7 +125,7 @@ def _price_history(con: duckdb.DuckDBPyConnection, today: date) -> Section:
         ),
         -- one source per model: the one whose dated history starts first
         chosen as (
-            select canonical_model, arg_min(source, valid_from) as source
+            select canonical_model, arg_min(source, (valid_from, source)) as source
             from v where valid_from is not null group by canonical_model
         ),
         days as (
@@ -164,7 +164,7 @@ def _price_history(con: duckdb.DuckDBPyConnection, today: date) -> Section:
                 scale=alt.Scale(scheme="tableau10"),
                 legend=alt.Legend(orient="bottom", columns=3),
             ),
-            tooltip=_tooltip("model:N", "day:T", "blended_usd_per_mtok:Q"),
+            tooltip=["model:N", "day:T", "blended_usd_per_mtok:Q"],
         )
     )
     return Section("price-history", title, blurb, chart)
@@ -202,7 +202,7 @@ def _gpu_cheapest(con: duckdb.DuckDBPyConnection) -> Section:
                 scale=alt.Scale(scheme="tableau20"),
                 legend=alt.Legend(orient="bottom", columns=4),
             ),
-            tooltip=_tooltip("accelerator:N", "day:T", "usd_per_gpu_hour:Q"),
+            tooltip=["accelerator:N", "day:T", "usd_per_gpu_hour:Q"],
         )
     )
     return Section("gpu-cheapest", title, blurb, chart)
@@ -211,7 +211,7 @@ def _gpu_cheapest(con: duckdb.DuckDBPyConnection) -> Section:
 def _mci(con: duckdb.DuckDBPyConnection) -> Section:
     title = "AI Margin Compression Index"
     blurb = (
-        "The index by tier (left) and, for all models, its two components (right): the chain-linked list-price "
+        "The index by tier (top) and, for all models, its two components (bottom): the chain-linked list-price "
         "index over the compute-cost index; it falls when list prices fall faster than the compute under them. "
         "From marts.margin_compression_index; docs/methodology.md defines it."
     )
@@ -223,60 +223,72 @@ def _mci(con: duckdb.DuckDBPyConnection) -> Section:
         f"compute_cost_index::double as compute_cost_index from {table} order by tier, date"
     ).pl()
     by_tier = (
-        alt.Chart(frame, width=WIDTH // 2 - 40, height=300)
+        alt.Chart(frame, width=WIDTH, height=260)
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", title=None),
             y=alt.Y("mci:Q", title="MCI"),
-            color=alt.Color("tier:N"),
-            tooltip=_tooltip("tier:N", "date:T", "mci:Q"),
+            color=alt.Color("tier:N", title="MCI by tier", legend=alt.Legend(orient="bottom")),
+            tooltip=["tier:N", "date:T", "mci:Q"],
         )
     )
     components = (
-        alt.Chart(frame.filter(pl.col("tier") == "all"), width=WIDTH // 2 - 40, height=300)
+        alt.Chart(frame.filter(pl.col("tier") == "all"), width=WIDTH, height=260)
         .transform_fold(["mci", "price_index", "compute_cost_index"], as_=["series", "value"])
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", title=None),
             y=alt.Y("value:Q", title="index"),
-            color=alt.Color("series:N", title="tier all"),
-            tooltip=_tooltip("series:N", "date:T", "value:Q"),
+            color=alt.Color("series:N", title="tier all", legend=alt.Legend(orient="bottom")),
+            tooltip=["series:N", "date:T", "value:Q"],
         )
     )
-    return Section("mci", title, blurb, alt.hconcat(by_tier, components).resolve_scale(color="independent"))
+    return Section("mci", title, blurb, alt.vconcat(by_tier, components).resolve_scale(color="independent"))
 
 
 def _breakeven_api(con: duckdb.DuckDBPyConnection) -> Section:
     title = "API or self-host: monthly cost by volume"
     blurb = (
-        "Monthly cost of buying tokens from the reference API against renting GPUs to serve the same volume, "
-        "per model size: the cheapest of each at every volume, at the utilization nearest 50%. "
-        "From marts.breakeven_api_vs_self_host. Log scales."
+        "What a month of tokens costs from each reference API model against renting GPUs to serve it yourself "
+        "(the cheapest current offer and precision; whole replicas, so the self-host line steps), per model-size "
+        "class, at the utilization nearest 50%. From marts.breakeven_api_vs_self_host. Log scales."
     )
     table = "marts.breakeven_api_vs_self_host"
-    needed = {"model_size_b", "utilization", "monthly_tokens", "api_monthly_usd", "self_host_monthly_usd"}
-    if note := _missing(con, table, needed):
+    needed = {"size_class", "model_size_b", "utilization", "monthly_tokens", "api_model"}
+    if note := _missing(con, table, needed | {"api_monthly_usd", "self_host_monthly_usd"}):
         return Section("breakeven-api", title, blurb, note=note)
     frame = con.execute(
         f"""
-        with u as (select arg_min(utilization, abs(utilization - 0.5)) as u from {table})
-        select model_size_b::double || 'B' as model_size, monthly_tokens::double as monthly_tokens,
-               min(api_monthly_usd)::double as api, min(self_host_monthly_usd)::double as self_host
-        from {table}, u where utilization = u.u
-        group by all order by all
+        with grid as (
+            select * from {table}
+            where utilization = (select arg_min(utilization, abs(utilization - 0.5)) from {table})
+        )
+        select size_class, model_size_b, monthly_tokens::double as monthly_tokens, 'API: ' || api_model as option,
+               min(api_monthly_usd)::double as monthly_usd
+        from grid group by all
+        union all
+        select size_class, model_size_b, monthly_tokens::double, 'self-host (cheapest offer)',
+               min(self_host_monthly_usd)::double
+        from grid group by all
+        order by model_size_b, option, monthly_tokens
         """
     ).pl()
+    sizes = frame.sort("model_size_b")["size_class"].unique(maintain_order=True).to_list()
     chart = (
-        alt.Chart(frame, width=WIDTH // 3 - 30, height=260)
-        .transform_fold(["api", "self_host"], as_=["option", "monthly_usd"])
+        alt.Chart(frame, width=WIDTH // len(sizes) - 70, height=260)
         .mark_line(point=True)
         .encode(
-            x=alt.X("monthly_tokens:Q", title="tokens per month", scale=alt.Scale(type="log")),
+            x=alt.X(
+                "monthly_tokens:Q",
+                title="tokens per month",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(labelExpr=TOKENS_LABEL, tickCount=5),
+            ),
             y=alt.Y("monthly_usd:Q", title="USD per month", scale=alt.Scale(type="log")),
-            color=alt.Color("option:N"),
-            tooltip=_tooltip("model_size:N", "option:N", "monthly_tokens:Q", "monthly_usd:Q"),
+            color=alt.Color("option:N", title=None, legend=alt.Legend(orient="bottom", columns=3)),
+            tooltip=["size_class:N", "option:N", "monthly_tokens:Q", "monthly_usd:Q"],
         )
-        .facet(column=alt.Column("model_size:N", title="model size"))
+        .facet(column=alt.Column("size_class:N", title="model size", sort=sizes))
     )
     return Section("breakeven-api", title, blurb, chart)
 
@@ -284,28 +296,33 @@ def _breakeven_api(con: duckdb.DuckDBPyConnection) -> Section:
 def _breakeven_buy(con: duckdb.DuckDBPyConnection) -> Section:
     title = "Buy or rent: months until owning pays off"
     blurb = (
-        "Months until an owned server beats renting the same accelerator, by utilization (median across the "
-        "rental offers compared). From marts.breakeven_buy_vs_rent."
+        "Calendar months until buying a GPU beats renting it at the median on-demand offer, by utilization; the "
+        "dashed line is the depreciation life, beyond which owning never pays back. From "
+        "marts.breakeven_buy_vs_rent. Log scale."
     )
     table = "marts.breakeven_buy_vs_rent"
-    if note := _missing(con, table, {"accelerator", "utilization", "breakeven_months"}):
+    needed = {"accelerator", "rent_basis", "utilization", "breakeven_months", "depreciation_years"}
+    if note := _missing(con, table, needed):
         return Section("breakeven-buy", title, blurb, note=note)
     frame = con.execute(
-        f"""select accelerator, utilization::double as utilization,
-                   median(breakeven_months)::double as breakeven_months
-            from {table} where breakeven_months is not null group by all order by all"""
+        f"""select accelerator, utilization::double as utilization, breakeven_months::double as breakeven_months,
+                   depreciation_years::double * 12 as life_months
+            from {table} where rent_basis = 'median' and breakeven_months is not null
+            order by accelerator, utilization"""
     ).pl()
-    chart = (
-        alt.Chart(frame, width=WIDTH, height=300)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("utilization:Q", title="utilization", axis=alt.Axis(format="%")),
-            y=alt.Y("breakeven_months:Q", title="months to break even"),
-            color=alt.Color("accelerator:N"),
-            tooltip=_tooltip("accelerator:N", "utilization:Q", "breakeven_months:Q"),
+    if frame.is_empty():
+        return Section(
+            "breakeven-buy", title, blurb, note=f"No data yet: {table} has no payback on the median rent."
         )
+    base = alt.Chart(frame, width=WIDTH, height=300)
+    lines = base.mark_line(point=True).encode(
+        x=alt.X("utilization:Q", title="utilization", axis=alt.Axis(format="%")),
+        y=alt.Y("breakeven_months:Q", title="months to break even", scale=alt.Scale(type="log")),
+        color=alt.Color("accelerator:N", title=None, legend=alt.Legend(orient="bottom", columns=4)),
+        tooltip=["accelerator:N", "utilization:Q", "breakeven_months:Q"],
     )
-    return Section("breakeven-buy", title, blurb, chart)
+    life = base.mark_rule(strokeDash=[6, 4], color="#57606a").encode(y="max(life_months):Q")
+    return Section("breakeven-buy", title, blurb, alt.layer(lines, life))
 
 
 def _cost_per_correct(con: duckdb.DuckDBPyConnection) -> Section:
@@ -331,7 +348,7 @@ def _cost_per_correct(con: duckdb.DuckDBPyConnection) -> Section:
             x=alt.X("cost_per_correct_usd:Q", title="USD per correct output", scale=alt.Scale(type="log")),
             y=alt.Y("model:N", title=None, sort="x"),
             color=alt.Color("model:N", legend=None),
-            tooltip=_tooltip("task:N", "model:N", "cost_per_correct_usd:Q", "pass_rate:Q"),
+            tooltip=["task:N", "model:N", "cost_per_correct_usd:Q", "pass_rate:Q"],
         )
         .facet(row=alt.Row("task:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")))
         .resolve_scale(y="independent")
@@ -344,14 +361,8 @@ def _changes(con: duckdb.DuckDBPyConnection, today: date) -> Section:
     blurb = "Prices that changed today or that a refresh caught today, biggest moves first (marts.price_change_events)."
     if note := _missing(con, "marts.price_change_events", {"change_date"}):
         return Section("changes", title, blurb, note=note)
-    todays = notable_today(con, today, limit=25)
-    recent = con.execute(
-        """select change_date, what, field, old_value::double as old_value, new_value::double as new_value,
-                  pct_change, direction, change_kind, source, dataset
-           from marts.price_change_events where change_date <= ?
-           order by change_date desc, abs(pct_change) desc nulls last, what limit 15""",
-        [today],
-    ).pl()
+    todays = changes.notable_today(con, today, limit=25)
+    recent = changes.latest(con, today)
     body = _changes_table(todays) if todays.height else "<p class='note'>No price changed today.</p>"
     body += "<h3>Most recent changes</h3>" + _changes_table(recent)
     return Section("changes", title, blurb, body_html=body)
@@ -367,14 +378,14 @@ def _changes_table(frame: pl.DataFrame) -> str:
         cells = [
             str(r["change_date"]),
             html.escape(r["what"]),
-            html.escape(r["field"]),
+            html.escape(changes.FIELD_LABELS.get(r["field"], r["field"])),
             _num(r["old_value"]),
             _num(r["new_value"]),
             pct,
             html.escape(r["source"]),
         ]
         rows.append(f"<tr class='{r['direction']}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("date", "what", "field", "old", "new", "change", "source"))
+    head = "".join(f"<th>{h}</th>" for h in ("date", "what", "price", "old", "new", "change", "source"))
     return f"<table class='changes'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -392,7 +403,7 @@ def _header(con: duckdb.DuckDBPyConnection) -> str:
         "select source, dataset, mode, status from meta.source_runs where run_id = ? order by dataset, source",
         [run[0]],
     ).fetchall()
-    finished = "still running" if run[2] is None else f"{run[2]:%Y-%m-%d %H:%M} UTC"
+    finished = "still running" if run[2] is None else f"{run[2].astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     items = "".join(
         f"<li class='{html.escape(st)}'>{html.escape(d)}: {html.escape(s)} ({html.escape(m)}, {html.escape(st)})</li>"
         for s, d, m, st in sources

@@ -9,7 +9,9 @@ context: its SQL datasource cannot read DuckDB (upstream bug in 1.24).
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -99,36 +101,48 @@ def _suite(gx, dataset) -> Any:
     return suite
 
 
-def validate(dataset, frame: pl.DataFrame, *, docs_dir: Path | None = None) -> ValidationOutcome:
-    """Validate one dataset's staged rows; returns the rows that pass and the ones that do not."""
+@cache
+def _context():
+    """One ephemeral GX context per process: the refresh validates every dataset in one process,
+    and one context lets the Data Docs be built once at publish time instead of per dataset."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-
-    if frame.is_empty():
-        # Every source failed or was skipped: nothing reaches history, which is what should happen.
-        return ValidationOutcome(True, frame, summary=f"{dataset.name}: no rows staged, nothing to merge")
-    indexed = frame.with_row_index(ROW_ID)
-    # GX compares numbers as floats; exact Decimal values stay in the polars frame.
-    pdf = indexed.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    batch = (
-        context.data_sources.add_pandas("frames")
-        .add_dataframe_asset(name=dataset.name)
-        .add_batch_definition_whole_dataframe("staged")
+    context.data_sources.add_pandas("frames")
+    return context
+
+
+def validate(dataset, frame: pl.DataFrame) -> ValidationOutcome:
+    """Validate one dataset's staged rows; returns the rows that pass and the ones that do not."""
+    if frame.is_empty():
+        # Every source failed or was skipped: nothing reaches history, which is what should happen.
+        return ValidationOutcome(True, frame, summary=f"{dataset.name}: no rows staged, nothing to merge")
+    import great_expectations as gx
+
+    indexed = frame.with_row_index(ROW_ID)
+    # GX compares numbers as floats; exact Decimal values stay in the polars frame.
+    pdf = indexed.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
+    context = _context()
+    source = context.data_sources.get("frames")
+    asset = (
+        source.get_asset(dataset.name)
+        if dataset.name in source.get_asset_names()
+        else source.add_dataframe_asset(name=dataset.name)
     )
-    suite = context.suites.add(_suite(gx, dataset))
-    definition = context.validation_definitions.add(
+    batch = next((b for b in asset.batch_definitions if b.name == "staged"), None) or (
+        asset.add_batch_definition_whole_dataframe("staged")
+    )
+    suite = context.suites.add_or_update(_suite(gx, dataset))
+    definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{dataset.name}_staged", data=batch, suite=suite)
     )
     result = definition.run(
         batch_parameters={"dataframe": pdf},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
     )
-    if docs_dir is not None:
-        _write_docs(context, docs_dir)
 
     bad: dict[int, list[str]] = {}
     structural: list[str] = []
@@ -165,14 +179,29 @@ def validate(dataset, frame: pl.DataFrame, *, docs_dir: Path | None = None) -> V
     return ValidationOutcome(success, passed, rejected, summary, dict(result.statistics))
 
 
-def _write_docs(context, docs_dir: Path) -> None:
-    docs_dir.mkdir(parents=True, exist_ok=True)
+def write_docs(docs_dir: Path) -> bool:
+    """Build the Data Docs of this process's validations into ``docs_dir``, replacing the previous
+    run's (built aside, then swapped in, so a reader never sees half a site). False when none ran."""
+    if _context.cache_info().currsize == 0:
+        return False
+    context = _context()
+    fresh = docs_dir.with_name(docs_dir.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    for site in list(context.list_data_docs_sites()):
+        context.delete_data_docs_site(site)
     context.add_data_docs_site(
         site_name="costcurve",
         site_config={
             "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(fresh)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
     context.build_data_docs(site_names=["costcurve"])
+    old = docs_dir.with_name(docs_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if docs_dir.exists():
+        os.replace(docs_dir, old)
+    os.replace(fresh, docs_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return True

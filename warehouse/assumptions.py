@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from core.assumptions import Assumptions
-from warehouse.db import comment_on_column, comment_on_table
+from warehouse.db import document
 
 _SCALARS = {
     "blend_input_share": ("double", "Input share of the blended price (0.75 = 3:1 input:output)."),
@@ -55,25 +55,32 @@ def write(con: duckdb.DuckDBPyConnection, assumptions: Assumptions) -> str:
 
 
 def _document(con: duckdb.DuckDBPyConnection) -> None:
-    comment_on_table(con, "meta.assumptions", "The assumption set the marts were computed with (one row).")
-    comment_on_column(
+    document(
         con,
         "meta.assumptions",
-        "assumption_set_id",
-        "Short hash of every value; marts carry it to say which set produced them.",
+        "The assumption set the marts were computed with (one row).",
+        {"assumption_set_id": "Short hash of every value; marts carry it to say which set produced them."}
+        | {name: doc for name, (_, doc) in _SCALARS.items()},
     )
-    for name, (_, doc) in _SCALARS.items():
-        comment_on_column(con, "meta.assumptions", name, doc)
-    comment_on_table(con, "meta.size_classes", "Model-size classes of the self-host and breakeven marts.")
-    for column, doc in {
-        "size_class": "Name of the class (8b, 70b, 405b).",
-        "params_b": "Parameters, billions.",
-        "layers": "Transformer layers.",
-        "kv_heads": "Key/value heads (grouped-query attention).",
-        "head_dim": "Dimension of each head.",
-        "reference_api_models": "API models compared with self-hosting this class.",
-    }.items():
-        comment_on_column(con, "meta.size_classes", column, doc)
-    comment_on_table(con, "meta.dtypes", "Weight precisions and their bytes per parameter.")
-    comment_on_column(con, "meta.dtypes", "dtype", "Weight precision (bf16, fp8, int4).")
-    comment_on_column(con, "meta.dtypes", "bytes_per_param", "Bytes each parameter takes in memory.")
+    document(
+        con,
+        "meta.size_classes",
+        "Model-size classes of the self-host and breakeven marts.",
+        {
+            "size_class": "Name of the class (8b, 70b, 405b).",
+            "params_b": "Parameters, billions.",
+            "layers": "Transformer layers.",
+            "kv_heads": "Key/value heads (grouped-query attention).",
+            "head_dim": "Dimension of each head.",
+            "reference_api_models": "API models compared with self-hosting this class.",
+        },
+    )
+    document(
+        con,
+        "meta.dtypes",
+        "Weight precisions and their bytes per parameter.",
+        {
+            "dtype": "Weight precision (bf16, fp8, int4).",
+            "bytes_per_param": "Bytes each parameter takes in memory.",
+        },
+    )

@@ -47,6 +47,28 @@ def working(path: Path | None = None):
         con.close()
 
 
+def document(con: duckdb.DuckDBPyConnection, table: str, doc: str, columns: dict[str, str]) -> None:
+    """Set a table's and its columns' comments, writing only those that differ: each COMMENT is a
+    catalog write, and every asset of a refresh ensures its tables."""
+    schema, name = table.rsplit(".", 1)
+    stored = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() where schema_name = ? and table_name = ?",
+            [schema.split(".")[-1], name],
+        ).fetchall()
+    )
+    kind, current = con.execute(
+        "select 'table', comment from duckdb_tables() where schema_name = ? and table_name = ? "
+        "union all select 'view', comment from duckdb_views() where schema_name = ? and view_name = ?",
+        [schema.split(".")[-1], name, schema.split(".")[-1], name],
+    ).fetchone()
+    if current != doc:
+        con.execute(f"comment on {kind} {table} is {_literal(doc)}")
+    for column, text in columns.items():
+        if stored.get(column) != text:
+            comment_on_column(con, table, column, text)
+
+
 def comment_on_table(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:
     con.execute(f"comment on table {table} is {_literal(text)}")
 

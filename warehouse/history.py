@@ -26,7 +26,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from warehouse.db import comment_on_column, comment_on_table
+from warehouse.db import document
 
 _DUCK_TYPES = {
     pl.Utf8: "varchar",
@@ -76,11 +76,12 @@ def ensure(con: duckdb.DuckDBPyConnection, dataset) -> None:
     ddl = [f"{c.name} {duck_type(c.dtype)}" for c in data_cols]
     ddl += [f"{name} {kind}" for name, (kind, _) in SYSTEM_COLUMNS.items()]
     con.execute(f"create table if not exists {table} ({', '.join(ddl)})")
-    comment_on_table(con, table, f"Full SCD2 history. {dataset.doc} Natural key: {', '.join(dataset.key)}.")
-    for c in data_cols:
-        comment_on_column(con, table, c.name, c.doc)
-    for name, (_, doc) in SYSTEM_COLUMNS.items():
-        comment_on_column(con, table, name, doc)
+    document(
+        con,
+        table,
+        f"Full SCD2 history. {dataset.doc} Natural key: {', '.join(dataset.key)}.",
+        {c.name: c.doc for c in data_cols} | {name: doc for name, (_, doc) in SYSTEM_COLUMNS.items()},
+    )
 
 
 def _hash_expr(columns) -> str:

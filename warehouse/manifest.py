@@ -37,6 +37,7 @@ def build(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> dict:
         "format_version": FORMAT_VERSION,
         "generated_at": _iso(datetime.now(UTC)),
         "snapshot": "costcurve.duckdb",
+        "report": "report.html" if (directory / "report.html").exists() else None,
         "run": dict(
             zip(("run_id", "kind", "started_at", "finished_at", "status", "summary"), run, strict=True)
         )
@@ -54,7 +55,8 @@ def build(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> dict:
 
 
 def write(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> Path:
-    """Write `directory`/manifest.json for run `run_id`; call after the snapshot and Parquet are in place."""
+    """Write `directory`/manifest.json for run `run_id`. Call it last: after the snapshot, the Parquet files
+    and the report are in place, so a poller that sees the new manifest finds everything it lists."""
     text = json.dumps(build(con, directory, run_id), indent=2)
     path = directory / "manifest.json"
     tmp = directory / f".manifest.json.{os.getpid()}.tmp"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from warehouse.db import comment_on_column, comment_on_table
+from warehouse.db import document
 
 # A source not refreshed in 36 h missed a daily run and its retry window.
 STALE_AFTER = timedelta(hours=36)
@@ -101,9 +101,7 @@ DOCS = {
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
     for table, (doc, columns) in DOCS.items():
-        comment_on_table(con, table, doc)
-        for column, text in columns.items():
-            comment_on_column(con, table, column, text)
+        document(con, table, doc, columns)
 
 
 def now() -> datetime:

@@ -24,7 +24,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from warehouse.db import comment_on_column, comment_on_table
+from warehouse.db import document
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "dbt_like_models"
 MODEL_SCHEMAS = ("staging", "marts")
@@ -123,7 +123,8 @@ def build(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     """Materialize one model and document its columns; returns its row count."""
     body = model.sql.rstrip().rstrip(";")
     kind = "view" if model.materialized == "view" else "table"
-    con.execute(f"drop table if exists {model.table}") if kind == "view" else None
+    if kind == "view":  # a model switched from table to view must not leave its table behind
+        con.execute(f"drop table if exists {model.table}")
     con.execute(f"create or replace {kind} {model.table} as {body}")
     actual = [r[0] for r in con.execute(f"select * from {model.table} limit 0").description]
     undocumented = [c for c in actual if c not in model.columns]
@@ -133,10 +134,5 @@ def build(con: duckdb.DuckDBPyConnection, model: Model) -> int:
             f"{model.path.name}: header columns differ from the query: "
             f"undocumented {undocumented}, documented but absent {stale}"
         )
-    if kind == "table":
-        comment_on_table(con, model.table, model.description)
-    else:
-        con.execute(f"comment on view {model.table} is '{model.description.replace(chr(39), chr(39) * 2)}'")
-    for column, doc in model.columns.items():
-        comment_on_column(con, model.table, column, doc)
+    document(con, model.table, model.description, model.columns)
     return con.execute(f"select count(*) from {model.table}").fetchone()[0]

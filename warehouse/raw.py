@@ -13,7 +13,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.db import comment_on_column, comment_on_table
+from warehouse.db import document
 
 DDL = """
 create table if not exists raw.payloads (
@@ -78,9 +78,7 @@ class Archived:
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
     for table, (doc, columns) in DOCS.items():
-        comment_on_table(con, table, doc)
-        for column, text in columns.items():
-            comment_on_column(con, table, column, text)
+        document(con, table, doc, columns)
 
 
 def archive(

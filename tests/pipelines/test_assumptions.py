@@ -4,8 +4,8 @@ import pytest
 
 from core.assumptions import Assumptions
 from pipelines import assumptions
-from warehouse import db
 from warehouse import assumptions as stored
+from warehouse import db
 
 
 def test_the_config_file_states_exactly_the_documented_defaults():
@@ -22,8 +22,10 @@ def test_an_override_file_changes_the_set_and_its_id(tmp_path, monkeypatch):
     assert loaded.assumption_set_id() != Assumptions().assumption_set_id()
 
 
-@pytest.mark.parametrize("text, message", [("pue = 0.5", "pue"), ("nope = 1", "unknown assumption key"),
-                                           ("pue = ", "not valid TOML")])
+@pytest.mark.parametrize(
+    "text, message",
+    [("pue = 0.5", "pue"), ("nope = 1", "unknown assumption key"), ("pue = ", "not valid TOML")],
+)
 def test_bad_files_name_the_file_and_the_problem(tmp_path, text, message):
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
@@ -39,4 +41,8 @@ def test_written_to_meta_tables():
         assert row == (set_id, 1.3, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
         classes = dict(con.execute("select size_class, params_b from meta.size_classes").fetchall())
         assert classes == {"8b": 8.0, "70b": 70.0, "405b": 405.0}
-        assert dict(con.execute("select * from meta.dtypes").fetchall()) == {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
+        assert dict(con.execute("select * from meta.dtypes").fetchall()) == {
+            "bf16": 2.0,
+            "fp8": 1.0,
+            "int4": 0.5,
+        }

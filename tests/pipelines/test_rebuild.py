@@ -30,7 +30,9 @@ def test_rebuild_reaches_the_same_history(costcurve_home, fixtures, tmp_path):
     first.write_text(json.dumps(original))
     second.write_text(json.dumps(changed))
     for path, day in ((first, "2026-11-01"), (second, "2026-11-03"), (first, "2026-11-05")):
-        assert main(["ingest", "token_prices", str(path), "--source", "genai_prices", "--observed-at", day]) == 0
+        assert (
+            main(["ingest", "token_prices", str(path), "--source", "genai_prices", "--observed-at", day]) == 0
+        )
     assert main(["refresh", "--offline"]) == 0
     incremental, rejected = history_rows(db.published_path())
     assert rejected > 0

@@ -63,10 +63,14 @@ def test_definitions_load_with_the_daily_schedule():
     assert job.executor_def is dg.in_process_executor
     (schedule,) = list(defs.schedules)
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "UTC")
-    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
-    for dataset in ("token_prices", "gpu_rates", "accelerators", "eval_results"):
-        assert {(f"staging/{dataset}", "gx_suite"), (f"staging/{dataset}", "freshness_check")} <= checks
-    assert {s.name for s in defs.sensors} == {"freshness_checks_sensor", "record_failed_refresh"}
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    datasets = ("token_prices", "gpu_rates", "accelerators", "eval_results")
+    assert checks == {(f"staging/{d}", "gx_suite") for d in datasets}
+    for dataset in datasets:
+        policy = graph.get(dg.AssetKey(["staging", dataset])).freshness_policy
+        assert policy.fail_window.to_timedelta().total_seconds() == 36 * 3600
+    assert {s.name for s in defs.sensors} == {"record_failed_refresh"}
 
 
 def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
@@ -82,7 +86,7 @@ def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert all(e.passed for e in evaluations)
-    # Every dataset's suite ran; freshness is judged by its sensor, not inside the run it would judge.
+    # Every dataset's suite ran.
     assert sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations) == [
         (f"staging/{d}", "gx_suite") for d in ("accelerators", "eval_results", "gpu_rates", "token_prices")
     ]
@@ -168,5 +172,7 @@ def test_sql_refuses_writes_and_file_access(published, capsys, tmp_path, query):
 def test_sql_reads_files_only_when_allowed(published, capsys, tmp_path):
     data = tmp_path / "mine.csv"
     data.write_text("a\n41\n")
-    assert main(["sql", f"select a + 1 as b from read_csv('{data}')", "--allow-files", "--format", "csv"]) == 0
+    assert (
+        main(["sql", f"select a + 1 as b from read_csv('{data}')", "--allow-files", "--format", "csv"]) == 0
+    )
     assert capsys.readouterr().out.splitlines() == ["b", "42"]

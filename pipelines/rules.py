@@ -1,0 +1,205 @@
+"""Row-level rules the GX suite is not built for, run on each parsed payload before it is staged.
+
+GX judges a row by itself; these rules judge it against the rest of its payload and against what
+the warehouse already holds. A row a rule refuses goes to ``quarantine.rejected_rows`` with the
+rule and both values in its reason, exactly like a parser reject, and never reaches history.
+
+- ``duplicate_key``: a second row with the natural key and ``valid_from`` of an earlier row of the
+  same payload. The first is kept, as every parser does; GX's uniqueness check would drop both and
+  history would close the key.
+- ``price_jump``: a token price (input or output, USD/MTok) at least 50 times above or below the
+  same key's history version, or a GPU rate (``usd_per_gpu_hour``) at least 10 times. A per-token
+  price read as per-million moves by 10^6, a per-thousand by 10^3 and an instance price read as
+  per-GPU by up to 8; real list-price changes stay far below (o3's June 2025 cut was 5x, AWS's P5
+  cut 1.8x). The version compared is the one in effect where the row starts: its declared
+  ``valid_from``, or the key's latest version when the source declares no date. A zero on either
+  side is not compared: free tiers start and end for real.
+- ``accelerator_price_band``: a GPU rate outside the band its accelerator's memory bandwidth
+  implies, ``BAND_USD_PER_GPU_HOUR_PER_TBPS`` times the TB/s. Rental prices track bandwidth
+  across classes (see ``docs/reliability.md`` for the calibration), so one rule gives each class its
+  own band: a T4 (0.32 TB/s) $0.03-3.84, an RTX 4090 (1.0 TB/s) $0.08-12, an H100 SXM (3.35 TB/s)
+  $0.27-40, a B200 (7.7 TB/s) $0.62-92 per GPU-hour. It catches misidentified accelerators and
+  per-instance prices taken as per-GPU that the global $0.01-100 band of the parsers lets through.
+  Specs come from ``history.accelerators`` (the curated source first), else from the curated
+  catalog the package ships, so the first refresh and a rebuild check against the same values.
+- ``price_band`` on accelerators: a launch price outside ``LAUNCH_PRICE_USD`` (a price in
+  thousands, or in cents, or multiplied by a unit mistake).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from sources import accelerator_specs
+from sources.base import Dataset, Reject
+from sources.schemas import DATASETS
+
+JUMP_FACTORS = {
+    "token_prices": (("input_usd_per_mtok", "output_usd_per_mtok"), 50, "USD/MTok"),
+    "gpu_rates": (("usd_per_gpu_hour",), 10, "USD per GPU-hour"),
+}
+# USD per GPU-hour per TB/s of memory bandwidth: real quotes span 0.19 (an old V100 on spot) to 7.0
+# (an H100 in Azure's dearest region); the band leaves about 2x on each side.
+BAND_USD_PER_GPU_HOUR_PER_TBPS = (Decimal("0.08"), Decimal("12"))
+# The cheapest accelerator anyone rents sells for a few hundred dollars; one GPU of a GB200 rack, the
+# dearest per unit, for tens of thousands.
+LAUNCH_PRICE_USD = (Decimal(50), Decimal(1_000_000))
+
+_ROW = "_rule_row"
+# The start of a version whose start is unknown (valid_from null) and of a row with no declared date.
+_OPEN = "date '0001-01-01'"
+_LATEST = "date '9999-12-31'"
+
+
+def apply(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pl.DataFrame):
+    """The rows of ``frame`` that pass every rule, and a ``Reject`` for each row that does not."""
+    dataset = DATASETS[dataset_name]
+    indexed = frame.with_row_index(_ROW)
+    rejects: dict[int, Reject] = {}
+    checks = [_duplicates]
+    if dataset_name in JUMP_FACTORS:
+        checks.append(_jumps)
+    if dataset_name == "gpu_rates":
+        checks.append(_accelerator_bands)
+    if dataset_name == "accelerators":
+        checks.append(_launch_prices)
+    for check in checks:
+        remaining = indexed.filter(~pl.col(_ROW).is_in(list(rejects)))
+        if remaining.is_empty():
+            break
+        rejects |= check(con, dataset, remaining)
+    passed = indexed.filter(~pl.col(_ROW).is_in(list(rejects))).drop(_ROW)
+    return passed, [rejects[i] for i in sorted(rejects)]
+
+
+def _reject(dataset: Dataset, row: dict[str, Any], rule: str, why: str, field: str, value: Any) -> Reject:
+    record = {k: v for k, v in row.items() if k != _ROW}
+    label = "/".join(str(record.get(k)) for k in dataset.key if k != "source")
+    return Reject(
+        record["source"], rule, f"{record['source']}: {dataset.name} row {label} {why}", record, field, value
+    )
+
+
+def _duplicates(con, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:
+    repeated = frame.filter(~pl.struct([*dataset.key, "valid_from"]).is_first_distinct())
+    why = "repeats the natural key and valid_from of an earlier row of the payload; the first is kept"
+    return {
+        row[_ROW]: _reject(dataset, row, "duplicate_key", why, "valid_from", row["valid_from"])
+        for row in repeated.to_dicts()
+    }
+
+
+def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:
+    columns, factor, unit = JUMP_FACTORS[dataset.name]
+    keys = ", ".join(dataset.key)
+    match = " and ".join(f"h.{k} is not distinct from i.{k}" for k in dataset.key)
+    dates = [c for c in ("valid_from", "valid_to") if c in frame.columns]
+    declared = " or ".join(f"{d} is not null" for d in dates)
+    incoming = frame.select(_ROW, *dataset.key, *dates)  # noqa: F841 - read by DuckDB
+    # Same start rule as history.merge: a declared date; an undeclared row of a key whose other rows
+    # declare dates is the open start of that timeline; otherwise the key's latest version.
+    versions = con.execute(
+        f"""
+        with i as (
+            select *, case when valid_from is not null then valid_from
+                           when bool_or({declared}) over (partition by {keys}) then {_OPEN}
+                           else {_LATEST} end as _start
+            from incoming
+        )
+        select i.{_ROW}, h.valid_from as h_from, {", ".join(f"h.{c} as h_{c}" for c in columns)}
+        from i join history.{dataset.name} h on {match} and coalesce(h.valid_from, {_OPEN}) <= i._start
+        qualify row_number() over (partition by i.{_ROW} order by coalesce(h.valid_from, {_OPEN}) desc) = 1
+        """
+    ).fetchall()
+    rows = dict(zip(frame[_ROW], frame.iter_rows(named=True), strict=True))
+    out = {}
+    for index, since, *before in versions:
+        row = rows[index]
+        moves = [
+            (c, old, row[c]) for c, old in zip(columns, before, strict=True) if _jumps_by(row[c], old, factor)
+        ]
+        if not moves:
+            continue
+        text = "; ".join(
+            f"{c} {_text(old)} -> {_text(new)} {unit} (x{_ratio(new, old)})" for c, old, new in moves
+        )
+        why = (
+            f"jumps against its history version from {since or 'its open start'}: {text}. A change of "
+            f"{factor}x or more looks like a unit mistake, not a price change"
+        )
+        column, _, new = moves[0]
+        out[index] = _reject(dataset, row, "price_jump", why, column, _text(new))
+    return out
+
+
+def _jumps_by(new: Decimal | None, old: Decimal | None, factor: int) -> bool:
+    return bool(new and old) and max(new / old, old / new) >= factor
+
+
+def _ratio(new: Decimal, old: Decimal) -> str:
+    ratio = new / old
+    return f"{ratio:,.0f}" if ratio >= 1 else f"1/{1 / ratio:,.0f}"
+
+
+def _text(value: Decimal | None) -> str:
+    return "null" if value is None else format(value.normalize(), "f")
+
+
+def _accelerator_bands(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
+) -> dict[int, Reject]:
+    low, high = BAND_USD_PER_GPU_HOUR_PER_TBPS
+    catalog = _catalog_bandwidths()  # noqa: F841 - read by DuckDB
+    rates = frame.select(_ROW, "accelerator", "usd_per_gpu_hour").filter(pl.col("accelerator").is_not_null())  # noqa: F841 - read by DuckDB
+    found = con.execute(
+        f"""
+        with specs as (
+            select accelerator, memory_bandwidth_tbps as tbps, 0 as rank from history.accelerators
+            where valid_to is null and source = ? and memory_bandwidth_tbps > 0
+            union all select accelerator, memory_bandwidth_tbps, 1 from catalog
+            union all select accelerator, memory_bandwidth_tbps, 2 from history.accelerators
+            where valid_to is null and source <> ? and memory_bandwidth_tbps > 0
+        ), best as (select accelerator, arg_min(tbps, rank) as tbps from specs group by accelerator)
+        select r.{_ROW}, b.tbps from rates r join best b using (accelerator)
+        where r.usd_per_gpu_hour < b.tbps * {low} or r.usd_per_gpu_hour > b.tbps * {high}
+        """,
+        [accelerator_specs.NAME, accelerator_specs.NAME],
+    ).fetchall()
+    rows = {r[_ROW]: r for r in frame.filter(pl.col(_ROW).is_in([f[0] for f in found])).to_dicts()}
+    out = {}
+    for index, tbps in found:
+        row = rows[index]
+        price = row["usd_per_gpu_hour"]
+        why = (
+            f"costs {_text(price)} USD per GPU-hour, outside the {_text(tbps * low)}-{_text(tbps * high)} band "
+            f"of {row['accelerator']} ({_text(tbps)} TB/s x {low}-{high} USD per GPU-hour per TB/s): "
+            "a per-instance price taken as per-GPU, or the wrong accelerator"
+        )
+        out[index] = _reject(dataset, row, "accelerator_price_band", why, "usd_per_gpu_hour", _text(price))
+    return out
+
+
+@cache
+def _catalog_bandwidths() -> pl.DataFrame:
+    (payload,) = accelerator_specs.embedded()
+    rows = accelerator_specs.parse(payload.body, observed_at=datetime.now(UTC), origin=payload.url).rows
+    return rows.select("accelerator", "memory_bandwidth_tbps").filter(pl.col("memory_bandwidth_tbps") > 0)
+
+
+def _launch_prices(con, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:
+    low, high = LAUNCH_PRICE_USD
+    out = {}
+    for row in frame.filter(~pl.col("launch_price_usd").is_between(low, high)).to_dicts():
+        price = _text(row["launch_price_usd"])
+        why = (
+            f"has launch_price_usd {price}, outside {low}-{high:,} USD: a price in other units "
+            "(cents, thousands) or multiplied by a unit mistake"
+        )
+        out[row[_ROW]] = _reject(dataset, row, "price_band", why, "launch_price_usd", price)
+    return out
