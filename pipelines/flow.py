@@ -41,11 +41,22 @@ class SourceOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
+_ENSURED: set[str] = set()
+
+
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse's tables and comments; once per database file and process, since every
+    asset of a refresh opens the warehouse."""
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()[0]
+    if path in _ENSURED:
+        return
     raw.ensure(con)
     meta.ensure(con)
     for dataset in DATASETS.values():
         history.ensure(con, dataset)
+    _ENSURED.add(path)
 
 
 def _payloads(

@@ -62,11 +62,22 @@ def document(con: duckdb.DuckDBPyConnection, table: str, doc: str, columns: dict
         "union all select 'view', comment from duckdb_views() where schema_name = ? and view_name = ?",
         [schema.split(".")[-1], name, schema.split(".")[-1], name],
     ).fetchone()
-    if current != doc:
-        con.execute(f"comment on {kind} {table} is {_literal(doc)}")
-    for column, text in columns.items():
-        if stored.get(column) != text:
-            comment_on_column(con, table, column, text)
+    changes = [(None, doc)] if current != doc else []
+    changes += [(column, text) for column, text in columns.items() if stored.get(column) != text]
+    if not changes:
+        return
+    # One transaction: every COMMENT alone would be its own commit, five times slower.
+    con.execute("begin transaction")
+    try:
+        for column, text in changes:
+            if column is None:
+                con.execute(f"comment on {kind} {table} is {_literal(text)}")
+            else:
+                comment_on_column(con, table, column, text)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def comment_on_table(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:

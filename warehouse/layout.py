@@ -31,7 +31,15 @@ TOKEN_PRICES_ORDER = (
     "source",
     "valid_from",
 )
-GPU_RATES_ORDER = ("accelerator", "pricing_type", "provider", "instance_type", "region", "source", "valid_from")
+GPU_RATES_ORDER = (
+    "accelerator",
+    "pricing_type",
+    "provider",
+    "instance_type",
+    "region",
+    "source",
+    "valid_from",
+)
 HISTORY_ORDER = {"history.token_prices": TOKEN_PRICES_ORDER, "history.gpu_rates": GPU_RATES_ORDER}
 
 

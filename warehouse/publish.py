@@ -34,6 +34,8 @@ def publish(con: duckdb.DuckDBPyConnection, macro_sql: list[str], target: Path |
     working = con.execute("select current_database()").fetchone()[0]
     con.execute(f"attach '{tmp}' as snap")
     try:
+        # One transaction for the whole copy: each table and comment would otherwise commit alone.
+        con.execute("begin transaction")
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema snap.{schema}")
         for schema, table, comment in _tables(con):
@@ -52,6 +54,10 @@ def publish(con: duckdb.DuckDBPyConnection, macro_sql: list[str], target: Path |
                 con.execute(statement)
         finally:
             con.execute(f"use {working}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     finally:
         con.execute("detach snap")
     os.replace(tmp, target)
