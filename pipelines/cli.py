@@ -99,6 +99,14 @@ def _summary() -> None:
     for row in headline:
         table.add_row(row[0], row[1], f"{row[2]:.3f}", row[3], f"{row[4]:.3f}")
     out.print(table)
+    from pipelines.changes import as_table, notable_today
+
+    today = notable_today(con, datetime.now(UTC).date())
+    if today.height:
+        out.print(as_table(today, "Today's notable price changes"))
+    else:
+        out.print("No tracked price changed today.")
+    out.print(f"Report: {db.published_dir() / 'report.html'}")
     out.print('Query it: costcurve sql "select * from marts.token_prices_current limit 5"')
 
 
@@ -319,6 +327,37 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_changes(args) -> int:
+    from pipelines.changes import NoChangeFeed, as_table, changes
+
+    try:
+        since = date.fromisoformat(args.since)
+    except ValueError:
+        raise CliError(f"--since {args.since!r} is not a date: use YYYY-MM-DD") from None
+    try:
+        frame = changes(_published(), since)
+    except NoChangeFeed as e:
+        raise CliError(str(e)) from None
+    if args.format == "csv":
+        frame.write_csv(sys.stdout)
+    elif args.format == "json":
+        print(json.dumps(frame.to_dicts(), default=str, indent=2))
+    else:
+        out.print(as_table(frame, f"Price changes since {since} ({frame.height})"))
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from pipelines import dictionary
+
+    try:
+        path = dictionary.write(Path(args.output))
+    except FileNotFoundError as e:
+        raise CliError(str(e)) from None
+    err.print(f"wrote {path}")
+    return 0
+
+
 def cmd_rebuild(args) -> int:
     from pipelines.rebuild import rebuild
 
@@ -355,6 +394,13 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--source", required=True, help="source format of the file, e.g. genai_prices, litellm")
     i.add_argument("--observed-at", help="date the payload was observed (YYYY-MM-DD); default now")
     i.set_defaults(func=cmd_ingest)
+    c = sub.add_parser("changes", help="every tracked price change since a date")
+    c.add_argument("--since", required=True, help="YYYY-MM-DD")
+    c.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    c.set_defaults(func=cmd_changes)
+    d = sub.add_parser("docs", help="regenerate the data dictionary from the published warehouse")
+    d.add_argument("--output", default="docs/data_dictionary.md")
+    d.set_defaults(func=cmd_docs)
     b = sub.add_parser("rebuild", help="replay the raw archive into a fresh warehouse (after a parser fix)")
     b.set_defaults(func=cmd_rebuild)
     return p

@@ -279,11 +279,15 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
 
 
 def publish_all(con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
+    from pipelines import report
     from pipelines.validation import write_docs
-    from warehouse import publish
+    from warehouse import manifest, publish
 
     finish_run(con, run_id)
     path = publish.publish(con, macro_sql())
     publish.export_parquet(con)
     write_docs(path.parent / "data_docs")
+    report.write(con, path.parent / "report.html")
+    # Last: a poller that sees the new manifest finds everything it lists.
+    manifest.write(con, path.parent, run_id)
     return path
