@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 run: install
 	$(VENV)/bin/costcurve refresh --offline
 
-test: install
+test: install browser
 	$(PY) -m pytest
 
 dev: install
@@ -31,3 +31,13 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data
+
+# Headless Chromium for tests/report (Debian's package). Installed when missing and running as root;
+# otherwise, or if apt-get fails, the report test skips and says why.
+.PHONY: browser
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium: tests/report will skip its browser checks"; \
+	else echo "no /usr/bin/chromium and not root: install Debian's chromium for tests/report"; fi

@@ -3,9 +3,10 @@ import pytest
 from pipelines.cli import main
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def published_db(tmp_path_factory):
-    """One offline refresh per test module (it costs seconds); returns the published snapshot's path."""
+    """One offline refresh shared by this directory's tests (it costs seconds); they only read it.
+    Returns the published snapshot's path."""
     home = tmp_path_factory.mktemp("refreshed")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("COSTCURVE_HOME", str(home))

@@ -119,6 +119,13 @@ def test_notable_today_is_what_took_effect_or_was_caught_that_day(tiny):
     assert changes.notable_today(tiny, BACKFILL.date()).is_empty()
 
 
+def test_latest_is_the_most_recent_up_to_a_day(tiny):
+    assert changes.latest(tiny, date(2025, 12, 31), limit=2)["change_date"].to_list() == [
+        date(2025, 8, 1),
+        date(2025, 6, 10),
+    ]
+
+
 def test_a_warehouse_without_the_feed_says_what_to_do(tmp_path):
     con = db.connect(tmp_path / "empty.duckdb")
     with pytest.raises(changes.NoChangeFeed, match="costcurve refresh"):
@@ -225,3 +232,12 @@ def test_first_refresh_reports_no_backfill_as_news(published):
     assert published.execute(
         "select count(*) from marts.price_change_events where detected_by_refresh"
     ).fetchone() == (0,)
+
+
+def test_a_change_two_sources_report_is_one_line_of_the_feed(published):
+    frame = changes.notable_today(published, date(2025, 6, 10))
+    o3 = frame.filter(frame["what"] == "openai/o3 at openai")
+    assert o3.select("field", "pct_change", "source").rows() == [
+        ("input_usd_per_mtok", -80.0, "curated, genai_prices"),
+        ("output_usd_per_mtok", -80.0, "curated, genai_prices"),
+    ]

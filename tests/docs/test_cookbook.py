@@ -130,3 +130,10 @@ def test_seed_000_worked_example(run):
     assert run("Effective cost per million useful tokens of a rented GPU") == [
         {"usd_per_million_useful_tokens": 17.0074}
     ]
+
+
+def test_latest_mci_is_each_tiers_last_month(run, con):
+    rows = run("The latest Margin Compression Index")
+    last = con.execute("select max(date) from marts.margin_compression_index").fetchone()[0]
+    assert [(r["tier"], r["date"]) for r in rows] == [(t, last) for t in ("all", "flagship", "mid", "small")]
+    assert all(r["mci"] == pytest.approx(100 * r["price_index"] / r["compute_cost_index"]) for r in rows)

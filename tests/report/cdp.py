@@ -4,7 +4,6 @@ no port, nothing listening on the network."""
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import json
 import os
@@ -99,18 +98,6 @@ class Browser:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"still false after {timeout}s: {expression}")
             time.sleep(0.1)
-
-    def screenshot(self, path: Path) -> Path:
-        width, height = self.evaluate("[document.body.scrollWidth, document.body.scrollHeight]")
-        self.page(
-            "Emulation.setDeviceMetricsOverride",
-            width=width,
-            height=height,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        path.write_bytes(base64.b64decode(self.page("Page.captureScreenshot", format="png")["data"]))
-        return path
 
     def _read(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:

@@ -1,0 +1,71 @@
+-- description: What an API provider keeps from serving an open-weights model: for each open-weights model whose architecture a size class represents, each provider selling it today (its creator or a third-party host) and each weight precision and utilization, the provider's blended list price against the cheapest self-hosted cost of that size class on a non-interruptible rental (marts.self_host_cost), and implied_gross_margin = (price - cost) / price. A floor-cost view: a provider with its own hardware or a long contract may pay less than any rental offer here. See docs/methodology.md, "Margin Compression Index".
+-- materialized: table
+-- columns:
+--   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
+--   model: Open-weights model, canonical id.
+--   size_class: The size class whose architecture the model has (a list in this model's SQL: the Llama 3 and 3.x instruct models whose shapes the default classes use).
+--   api_source: Source of the price (genai_prices preferred, then curated, litellm, openrouter).
+--   api_provider: Who sells the model's tokens.
+--   api_price_model: The model id as the source writes it; the provider's cheapest id for this model.
+--   api_input_usd_per_mtok: List price per million input tokens.
+--   api_output_usd_per_mtok: List price per million output tokens.
+--   api_usd_per_mtok: blended_price(input, output, blend_input_share).
+--   dtype: Weight precision of the self-hosted deployment.
+--   utilization: Share of paid hours the deployment serves traffic (assumption grid).
+--   accelerator: Accelerator of the cheapest self-hosted deployment for this size class, precision and utilization.
+--   cost_provider: Provider renting it.
+--   cost_pricing_type: Pricing type of that offer: on_demand, reserved_* or committed_*; spot and marketplace offers can be taken away mid-service and are left out.
+--   instance_type: Instance, SKU or offer id of that offer.
+--   gpus: GPUs of that deployment.
+--   self_host_usd_per_mtok: Its cost per million tokens (marts.self_host_cost.usd_per_mtok).
+--   implied_gross_margin: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_mtok): the share of the price left after the compute, every token of the mix costed at decode speed (the self-hosted cost is per output token); negative when the price is below the cost. A lower bound.
+--   implied_gross_margin_prefill_free: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_mtok x (1 - blend_input_share)): the same with input tokens free (prefill is compute-bound and far faster than decode). An upper bound: the true margin lies between the two.
+with twins(model, size_class) as (
+    -- The default size classes are Llama 3.1 shapes (core/assumptions.py); these models share them.
+    -- meta.size_classes has no column for its open-weights twins yet, so they are listed here.
+    values
+        ('meta-llama/llama-3-8b-instruct', '8b'),
+        ('meta-llama/llama-3.1-8b-instruct', '8b'),
+        ('meta-llama/llama-3-70b-instruct', '70b'),
+        ('meta-llama/llama-3.1-70b-instruct', '70b'),
+        ('meta-llama/llama-3.3-70b-instruct', '70b'),
+        ('meta-llama/llama-3.1-405b-instruct', '405b')
+),
+api_prices as (
+    select
+        t.model, t.size_class, p.source as api_source, p.provider as api_provider,
+        p.model as api_price_model,
+        p.input_usd_per_mtok::double as api_input_usd_per_mtok,
+        p.output_usd_per_mtok::double as api_output_usd_per_mtok,
+        blended_price(p.input_usd_per_mtok, p.output_usd_per_mtok, a.blend_input_share) as api_usd_per_mtok
+    from twins t
+    join marts.token_prices_current p on p.canonical_model = t.model
+    cross join meta.assumptions a
+    where p.tier = 'base' and p.service_tier = 'standard' and not p.off_peak
+      and p.input_usd_per_mtok > 0 and p.output_usd_per_mtok > 0
+    qualify row_number() over (
+        partition by t.model, p.provider
+        order by case p.source when 'genai_prices' then 1 when 'curated' then 2 when 'litellm' then 3 else 4 end,
+                 api_usd_per_mtok, p.model
+    ) = 1
+),
+floor_cost as (
+    select *
+    from marts.self_host_cost
+    where pricing_type not in ('spot', 'marketplace')
+    qualify row_number() over (
+        partition by size_class, dtype, utilization
+        order by usd_per_mtok, accelerator, provider, instance_type, region, source
+    ) = 1
+)
+select
+    c.assumption_set_id, p.model, p.size_class, p.api_source, p.api_provider, p.api_price_model,
+    p.api_input_usd_per_mtok, p.api_output_usd_per_mtok, p.api_usd_per_mtok,
+    c.dtype, c.utilization, c.accelerator, c.provider as cost_provider, c.pricing_type as cost_pricing_type,
+    c.instance_type, c.gpus, c.usd_per_mtok as self_host_usd_per_mtok,
+    implied_gross_margin(p.api_usd_per_mtok, c.usd_per_mtok) as implied_gross_margin,
+    implied_gross_margin(p.api_usd_per_mtok, c.usd_per_mtok * (1 - a.blend_input_share))
+        as implied_gross_margin_prefill_free
+from api_prices p
+join floor_cost c on c.size_class = p.size_class
+cross join meta.assumptions a
