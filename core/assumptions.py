@@ -27,10 +27,13 @@ class SizeClass:
     The architecture feeds the KV-cache term of the roofline. The default classes use the Llama 3.1
     family's published shapes (8B: 32 layers; 70B: 80 layers; 405B: 126 layers; all with 8 KV heads of
     dimension 128 under grouped-query attention; seed 003:L1848 gives the 70B's 64 query / 8 KV heads).
-    reference_api_models are model names as the token-price tables normalise them; the first is the same
-    open-weights model served by API providers (same weights, so the same quality), which is the fair
-    comparison for "API or self-host this model"; the second is a closed model of a similar price tier
-    (our judgement), for "self-host this or buy the closed equivalent".
+    reference_api_models are canonical model ids (`creator/name`, as in token_prices.canonical_model)
+    that the breakeven mart prices at their first-party list price, so each must be sold by its own
+    creator: Meta sells no Llama tokens itself, so the Llama twins of the classes cannot be references
+    (their third-party prices feed marts.implied_gross_margin instead). The defaults are our judgement of
+    a similar tier: for 8B, Mistral's own open-weights 8B and GPT-4o mini; for 70B, the small closed
+    models of 2025 that Llama 3.3 70B is usually ranked with; for 405B, GPT-4.1 and the open-weights
+    DeepSeek V3.2 as its lab sells it (a 671B mixture of experts: a price reference, not the same shape).
     """
 
     params_b: float
@@ -52,9 +55,9 @@ class SizeClass:
 
 def _default_size_classes() -> Mapping[str, SizeClass]:
     return {
-        "8b": SizeClass(8.0, 32, 8, 128, ("llama-3.1-8b-instruct", "gpt-4o-mini")),
-        "70b": SizeClass(70.0, 80, 8, 128, ("llama-3.3-70b-instruct", "gpt-4.1-mini")),
-        "405b": SizeClass(405.0, 126, 8, 128, ("llama-3.1-405b-instruct", "gpt-4.1")),
+        "8b": SizeClass(8.0, 32, 8, 128, ("mistralai/ministral-8b", "openai/gpt-4o-mini")),
+        "70b": SizeClass(70.0, 80, 8, 128, ("openai/gpt-4.1-mini", "google/gemini-2.5-flash")),
+        "405b": SizeClass(405.0, 126, 8, 128, ("openai/gpt-4.1", "deepseek/deepseek-v3.2")),
     }
 
 

@@ -22,7 +22,9 @@ def test_defaults_hold_the_cited_values():
     assert a.batch_size == 32
     assert a.utilization_grid[0] == 0.1 and a.utilization_grid[-1] == 1.0
     assert a.monthly_token_grid[0] == 1_000_000 and a.monthly_token_grid[-1] == 30_000_000_000
-    assert a.size_classes["70b"] == SizeClass(70.0, 80, 8, 128, ("llama-3.3-70b-instruct", "gpt-4.1-mini"))
+    assert a.size_classes["70b"] == SizeClass(
+        70.0, 80, 8, 128, ("openai/gpt-4.1-mini", "google/gemini-2.5-flash")
+    )
     # The ops default is 30% of seed 003's $675K / (8 GPUs x 26,280 h) = $3.21/GPU-hour.
     assert a.ops_usd_per_gpu_hour == pytest.approx(0.30 * 675_000 / (8 * 26_280), abs=0.005)
 
@@ -102,11 +104,21 @@ def test_sets_with_equal_values_are_equal_and_hash_alike():
 
 def test_default_id_is_pinned():
     # Marts record this id. It may change only when a default changes, deliberately: update it then.
-    assert Assumptions().assumption_set_id() == "371b00ad72a2"
+    # 4b9889ec9e9b: reference_api_models became canonical ids with first-party prices (was 371b00ad72a2).
+    assert Assumptions().assumption_set_id() == "4b9889ec9e9b"
 
 
 def test_as_dict_is_plain_data():
     values = Assumptions().as_dict()
     assert values["bytes_per_param"] == {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
-    assert values["size_classes"]["8b"]["reference_api_models"] == ["llama-3.1-8b-instruct", "gpt-4o-mini"]
+    assert values["size_classes"]["8b"]["reference_api_models"] == [
+        "mistralai/ministral-8b",
+        "openai/gpt-4o-mini",
+    ]
     assert Assumptions.from_mapping(values) == Assumptions()
+
+
+def test_reference_api_models_are_canonical_ids():
+    # The breakeven mart joins them to token_prices.canonical_model, which is always creator/name.
+    for size in Assumptions().size_classes.values():
+        assert all(re.fullmatch(r"[a-z0-9-]+/[a-z0-9.-]+", m) for m in size.reference_api_models)

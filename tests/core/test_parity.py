@@ -26,6 +26,8 @@ share = st.floats(-0.25, 1.25, allow_subnormal=False) | st.sampled_from([0.0, 1.
 tokens = st.integers(0, 2_000_000)
 throughput = st.floats(0, 5e4, allow_subnormal=False)
 positive = st.floats(1e-3, 1e4)
+# A month of 0 hours is an edge worth checking; a subnormal one (5e-324) only makes inf * 0 = NaN.
+hours = st.one_of(st.just(0.0), st.floats(1e-3, 744))
 
 FORMULAS: dict[str, dict[str, st.SearchStrategy]] = {
     "blended_price": {"input_usd_per_mtok": price, "output_usd_per_mtok": price, "input_share": share},
@@ -114,7 +116,7 @@ FORMULAS |= {
         "rent_per_hour": price,
         "own_opex_per_hour": price,
         "utilization": share,
-        "hours_per_month": st.floats(0, 744),
+        "hours_per_month": hours,
     },
     "api_monthly_usd": {"monthly_tokens": st.integers(0, 10**11), "usd_per_mtok": price},
     "self_host_monthly_usd": {
@@ -122,7 +124,7 @@ FORMULAS |= {
         "usd_per_hour": money,
         "tokens_per_second": throughput,
         "utilization": share,
-        "hours_per_month": st.floats(0, 744),
+        "hours_per_month": hours,
     },
     "breakeven_monthly_tokens": {
         "self_host_monthly_fixed_usd": money,
