@@ -223,8 +223,18 @@ def merge_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: s
     staged = con.execute(f"select * from {staging_table(dataset_name)} order by observed_at").pl()
     total = 0
     for (sha, observed_at), frame in staged.group_by(["payload_sha256", "observed_at"], maintain_order=True):
+        rejected = con.execute(
+            "select count(*) from quarantine.rejected_rows where run_id = ? and payload_sha256 = ?",
+            [run_id, sha],
+        ).fetchone()[0]
         stats = history.merge(
-            con, dataset, frame, observed_at=observed_at, payload_sha256=sha, scope=HISTORY_SCOPE
+            con,
+            dataset,
+            frame,
+            observed_at=observed_at,
+            payload_sha256=sha,
+            scope=HISTORY_SCOPE,
+            close_missing=rejected == 0,
         )
         total += stats.inserted
         _credit(con, run_id, dataset_name, sha, versions_inserted=stats.inserted)

@@ -114,7 +114,7 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
                         e.value,
                     )
                 )
-    if not records:
+    if not records and not rejects:
         raise SourceError(NAME, f"payload from {origin} holds no token prices")
     frame = TOKEN_PRICES.frame(records)
     return ParseResult(frame, rejects, warnings)

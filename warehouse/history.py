@@ -13,7 +13,8 @@ current. Merging a payload observed at time T:
 3. ``valid_to`` of every version of a touched key becomes the earliest of its own value, the next
    version's start and any end the source declares, so intervals never overlap.
 4. A key of the same source and provider that the payload no longer carries is closed at T; it
-   is never deleted.
+   is never deleted. Only a clean payload closes keys: when records of it were rejected, a missing
+   key may be one of them.
 
 Every step is set-based SQL, so the cost grows with the payload, not with the history.
 """
@@ -98,8 +99,13 @@ def merge(
     observed_at: datetime,
     payload_sha256: str,
     scope: tuple[str, ...] = ("source", "provider"),
+    close_missing: bool = True,
 ) -> MergeStats:
-    """Merge one payload's normalized rows into history (see the module docstring)."""
+    """Merge one payload's normalized rows into history (see the module docstring).
+
+    ``close_missing=False`` keeps keys the payload lacks open: a payload some of whose records were
+    rejected is no complete snapshot, and a rejected record must not end a good price.
+    """
     ensure(con, dataset)
     table = table_name(dataset)
     key = list(dataset.key)
@@ -170,7 +176,7 @@ def merge(
         ).fetchone()[0]
         if inserted:
             _relink(con, table, key)
-        closed = _close_missing(con, table, key, scope, obs_date)
+        closed = _close_missing(con, table, key, scope, obs_date) if close_missing else 0
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

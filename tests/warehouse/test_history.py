@@ -165,3 +165,17 @@ def test_history_columns_carry_comments(con):
     )
     assert comments["price"] == "price"
     assert comments["valid_to"].startswith("Day the values stop applying")
+
+
+def test_an_incomplete_payload_closes_nothing(con):
+    merge(con, [row("x", 1), row("y", 5)], 1)
+    stats = history.merge(
+        con,
+        PRICES,
+        PRICES.frame([row("y", 5)]),
+        observed_at=datetime(2026, 11, 4, tzinfo=UTC),
+        payload_sha256="partial",
+        close_missing=False,
+    )
+    assert stats.closed == 0
+    assert versions(con, "x") == [("x", Decimal("1"), date(2026, 11, 1), None)]
