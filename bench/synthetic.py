@@ -152,8 +152,8 @@ def history_table(
     Keys ``0 .. n_current - 1`` are current (their last version is open); the others were retired.
     Version ``v`` of every key starts inside the ``v``-th band of ``band_days``, and rows are written
     version by version, which is the order daily merges append them in: the naive layout. Values and
-    ``row_hash`` are those the merge computes, so a snapshot read back from the open versions merges
-    as unchanged. Returns the first day after the history (the next observation date).
+    the open versions' ``row_hash`` are those the merge computes, so a snapshot read back from the
+    open versions merges as unchanged. Returns the first day after the history (the next observation date).
     """
     from warehouse import history
 
@@ -165,7 +165,11 @@ def history_table(
     con.execute(
         f"""
         insert into history.token_prices by name
-        select *, {history._hash_expr(values)} as row_hash from (
+        select *,
+               -- Only open versions are ever compared by a later merge: closed ones get a cheap
+               -- placeholder, which halves the time to generate ten million rows.
+               case when valid_to is null then {history._hash_expr(values)} else 'closed' end as row_hash
+        from (
             select '{SOURCE}' as source,
                    'prov' || lpad((k % {n_providers})::varchar, 3, '0') as provider,
                    provider || '/model-' || (k // {n_providers}) as model,
@@ -190,7 +194,7 @@ def history_table(
                    valid_from::timestamptz as first_seen_at,
                    coalesce(valid_to, date '{end}')::timestamptz as last_seen_at,
                    md5('payload' || v) as payload_sha256
-            from range({n_keys * versions}) r(i), lateral (select i // {n_keys} as v, i % {n_keys} as k)
+            from (select i // {n_keys} as v, i % {n_keys} as k from range({n_keys * versions}) r(i))
         )
         """
     )
@@ -218,13 +222,22 @@ def litellm_body(frame: pl.DataFrame) -> bytes:
     entries = frame.select(
         pl.concat_str(
             [
-                pl.lit('"'), "model", pl.lit('": {"litellm_provider": "'), "provider",
-                pl.lit('", "mode": "'), "mode",
-                pl.lit('", "input_cost_per_token": '), per_token("input_usd_per_mtok"),
-                pl.lit(', "output_cost_per_token": '), per_token("output_usd_per_mtok"),
-                pl.lit(', "cache_read_input_token_cost": '), per_token("cache_read_usd_per_mtok"),
-                pl.lit(', "max_input_tokens": '), pl.col("context_window").cast(pl.Utf8),
-                pl.lit(', "max_output_tokens": '), pl.col("max_output_tokens").cast(pl.Utf8),
+                pl.lit('"'),
+                "model",
+                pl.lit('": {"litellm_provider": "'),
+                "provider",
+                pl.lit('", "mode": "'),
+                "mode",
+                pl.lit('", "input_cost_per_token": '),
+                per_token("input_usd_per_mtok"),
+                pl.lit(', "output_cost_per_token": '),
+                per_token("output_usd_per_mtok"),
+                pl.lit(', "cache_read_input_token_cost": '),
+                per_token("cache_read_usd_per_mtok"),
+                pl.lit(', "max_input_tokens": '),
+                pl.col("context_window").cast(pl.Utf8),
+                pl.lit(', "max_output_tokens": '),
+                pl.col("max_output_tokens").cast(pl.Utf8),
                 pl.lit("}"),
             ]
         )  # fmt: skip

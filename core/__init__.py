@@ -25,12 +25,14 @@ from core.cost import (
 from core.index import jevons_chain_index, margin_compression_index
 from core.macros import MACROS, macro_statements
 from core.selfhost import (
+    blended_tokens_per_second,
     decode_compute_seconds,
     decode_memory_seconds,
     decode_step_seconds,
     decode_tokens_per_second,
     gpus_needed,
     kv_cache_bytes,
+    prefill_tokens_per_second,
     roofline_bound,
     self_host_cost_per_mtok,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "amortized_usd_per_hour",
     "api_monthly_usd",
     "blended_price",
+    "blended_tokens_per_second",
     "breakeven_hours",
     "breakeven_monthly_tokens",
     "breakeven_months",
@@ -60,6 +63,7 @@ __all__ = [
     "macro_statements",
     "margin_compression_index",
     "own_opex_per_hour",
+    "prefill_tokens_per_second",
     "roofline_bound",
     "self_host_cost_per_mtok",
     "self_host_monthly_usd",

@@ -135,6 +135,25 @@ CREATE OR REPLACE MACRO roofline_bound(
     END
     END
 )""",
+    "prefill_tokens_per_second": """
+CREATE OR REPLACE MACRO prefill_tokens_per_second(params_b, dense_tflops, compute_efficiency) AS (
+    CASE WHEN params_b::DOUBLE > 0 AND compute_efficiency::DOUBLE BETWEEN 0 AND 1
+        AND dense_tflops::DOUBLE * 1e12 * compute_efficiency::DOUBLE > 0
+    THEN dense_tflops::DOUBLE * 1e12 * compute_efficiency::DOUBLE / (2 * params_b::DOUBLE * 1e9)
+    END
+)""",
+    "blended_tokens_per_second": """
+CREATE OR REPLACE MACRO blended_tokens_per_second(
+    prefill_tokens_per_second, decode_tokens_per_second, input_share
+) AS (
+    CASE WHEN input_share::DOUBLE BETWEEN 0 AND 1
+        AND prefill_tokens_per_second::DOUBLE > 0 AND decode_tokens_per_second::DOUBLE > 0
+    THEN 1 / (
+        input_share::DOUBLE / prefill_tokens_per_second::DOUBLE
+        + (1 - input_share::DOUBLE) / decode_tokens_per_second::DOUBLE
+    )
+    END
+)""",
     "self_host_cost_per_mtok": """
 CREATE OR REPLACE MACRO self_host_cost_per_mtok(usd_per_gpu_hour, gpus, tokens_per_second, utilization) AS (
     CASE WHEN utilization::DOUBLE BETWEEN 0 AND 1

@@ -214,6 +214,24 @@ def roofline_bound(
     )
 
 
+def prefill_tokens_per_second(
+    params_b: Number, dense_tflops: Number, compute_efficiency: Number
+) -> float | None:
+    """See `core.selfhost.prefill_tokens_per_second`. params_b or TFLOPS 0 (or None) returns None."""
+    _require_fraction("compute_efficiency", compute_efficiency)
+    return _value(_selfhost.prefill_tokens_per_second(params_b, dense_tflops, compute_efficiency))
+
+
+def blended_tokens_per_second(
+    prefill_tokens_per_second: Number, decode_tokens_per_second: Number, input_share: Number
+) -> float | None:
+    """See `core.selfhost.blended_tokens_per_second`. A rate of 0 returns None."""
+    _require_fraction("input_share", input_share)
+    return _value(
+        _selfhost.blended_tokens_per_second(prefill_tokens_per_second, decode_tokens_per_second, input_share)
+    )
+
+
 def self_host_cost_per_mtok(
     usd_per_gpu_hour: Number, gpus: Number, tokens_per_second: Number, utilization: Number
 ) -> float | None:

@@ -176,6 +176,48 @@ def roofline_bound(
     return pl.when(throughput.is_not_null()).then(bound)
 
 
+def prefill_tokens_per_second(
+    params_b: ExprLike, dense_tflops: ExprLike, compute_efficiency: ExprLike
+) -> pl.Expr:
+    """Prefill throughput, input (prompt) tokens per second: dense_tflops x 1e12 x efficiency / (2 x params_b x 1e9).
+
+    Prefill pushes a whole prompt through the model in one pass, so each weight read serves hundreds of
+    tokens and the pass is compute-bound, at about two FLOPs per parameter per token. That holds once a
+    pass carries more tokens than the card has FLOPs per byte of bandwidth (a few hundred); short prompts
+    run alone are slower. Attention FLOPs are left out, as in `decode_compute_seconds`: a few per cent at
+    moderate contexts (well below 8 x the model width), an overstated rate for very long prompts. For
+    several GPUs pass their summed TFLOPS and fold any scaling loss into the efficiency. Null when
+    params_b is not positive, the effective compute is not positive (no TFLOPS figure included) or the
+    efficiency is outside [0, 1].
+    """
+    params, tflops, eff = as_expr(params_b), as_expr(dense_tflops), as_expr(compute_efficiency)
+    effective_flops_per_second = tflops * TERA * eff
+    return pl.when((params > 0) & fraction(eff) & (effective_flops_per_second > 0)).then(
+        effective_flops_per_second / (2 * params * GIGA)
+    )
+
+
+def blended_tokens_per_second(
+    prefill_tokens_per_second: ExprLike, decode_tokens_per_second: ExprLike, input_share: ExprLike
+) -> pl.Expr:
+    """Tokens per second of a stream with input_share input tokens: 1 / (share / prefill + (1 - share) / decode).
+
+    Per-token times add, not rates: a 3:1 mix spends 0.75 / prefill + 0.25 / decode seconds per token.
+    This takes prefill and decode to run one after the other on the same GPUs; a server that hides
+    prefill in the compute a memory-bound decode leaves idle does better (at best decode / (1 - share),
+    input tokens free). Pass `blended_price`'s input share, so that a cost per blended token compares
+    with a blended API price. Null when either rate is not positive or input_share is outside [0, 1].
+    """
+    prefill, decode, share = (
+        as_expr(prefill_tokens_per_second),
+        as_expr(decode_tokens_per_second),
+        as_expr(input_share),
+    )
+    return pl.when(fraction(share) & (prefill > 0) & (decode > 0)).then(
+        1 / (share / prefill + (1 - share) / decode)
+    )
+
+
 def self_host_cost_per_mtok(
     usd_per_gpu_hour: ExprLike, gpus: ExprLike, tokens_per_second: ExprLike, utilization: ExprLike
 ) -> pl.Expr:

@@ -110,8 +110,7 @@ def _model(model: sql_models.Model):
     )
     def model_asset(warehouse: Warehouse):
         with warehouse.connect() as con:
-            for statement in flow.macro_sql():
-                con.execute(statement)
+            flow.create_macros(con)
             rows = sql_models.build(con, model)
         return dg.MaterializeResult(metadata={"rows": rows, "sql": dg.MetadataValue.path(str(model.path))})
 

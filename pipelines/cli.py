@@ -38,18 +38,18 @@ def _published(allow_files: bool = False):
 
 
 def cmd_refresh(args) -> int:
-    import dagster as dg
-
-    from pipelines.definitions import defs
-    from pipelines.resources import RefreshSettings, Warehouse
-
-    err.print(
-        f"[bold]costcurve refresh[/] ({'offline: embedded defaults' if args.offline else 'live'}) "
-        f"into {db.home()}"
-    )
-    job = defs.resolve_job_def("daily_refresh")
+    # The lock first: a second refresh is told at once, before seconds of importing Dagster.
     with writer_lock("refresh"):
-        result = job.execute_in_process(
+        import dagster as dg
+
+        from pipelines.definitions import defs
+        from pipelines.resources import RefreshSettings, Warehouse
+
+        err.print(
+            f"[bold]costcurve refresh[/] ({'offline: embedded defaults' if args.offline else 'live'}) "
+            f"into {db.home()}"
+        )
+        result = defs.resolve_job_def("daily_refresh").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             resources={"warehouse": Warehouse(), "settings": RefreshSettings(offline=args.offline)},
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -266,7 +266,15 @@ def cmd_sql(args) -> int:
     if rel is None:
         return 0
     if args.format == "csv":
-        rel.pl().write_csv(sys.stdout)
+        import polars as pl
+
+        frame = rel.pl()
+        # CSV has no lists or structs: such a cell is written as its JSON text.
+        nested = [c for c, t in frame.schema.items() if t.is_nested()]
+        frame.with_columns(
+            pl.col(c).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
+            for c in nested
+        ).write_csv(sys.stdout)
     elif args.format == "json":
         print(json.dumps(rel.pl().to_dicts(), default=str, indent=2))
     else:

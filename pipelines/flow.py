@@ -18,7 +18,7 @@ import polars as pl
 
 from pipelines import registry, rules
 from sources.base import Reject, SourceError
-from sources.http import Fetched, FetchError, Http
+from sources.http import Fetched, FetchError, Http, redact
 from sources.schemas import DATASETS
 from warehouse import history, meta, quarantine, raw
 
@@ -41,22 +41,30 @@ class SourceOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
+# Per process and database file: every asset of a refresh opens the warehouse, and creating tables,
+# comments and macros each time is most of a small asset's cost. An in-memory database has no file
+# and is never remembered.
 _ENSURED: set[str] = set()
+_MACROS_CREATED: set[str] = set()
+
+
+def _path(con: duckdb.DuckDBPyConnection) -> str | None:
+    return con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()[0]
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the warehouse's tables and comments; once per database file and process, since every
-    asset of a refresh opens the warehouse."""
-    path = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()[0]
-    if path in _ENSURED:
+    """Create the warehouse's tables and comments (once per database file and process)."""
+    path = _path(con)
+    if path and path in _ENSURED:
         return
     raw.ensure(con)
     meta.ensure(con)
     for dataset in DATASETS.values():
         history.ensure(con, dataset)
-    _ENSURED.add(path)
+    if path:
+        _ENSURED.add(path)
 
 
 def _payloads(
@@ -88,67 +96,83 @@ def stage_source(
     http: Http | None = None,
     observed_at: datetime | None = None,
 ) -> tuple[SourceOutcome, list[pl.DataFrame]]:
-    """Fetch (unless ``payloads`` are given), archive, parse and rule-check one source."""
+    """Fetch (unless ``payloads`` are given), archive, parse and rule-check one source.
+
+    Each payload stands alone: one that cannot be read (a SourceError, or a parser bug) is marked
+    failed on its raw.fetches row and the source's other payloads still land. The source fails when
+    nothing could be fetched, when no payload could be read, or when every record was rejected.
+    """
     dataset = DATASETS[module.DATASET]
     observed_at = observed_at or datetime.now(UTC)
     started = time.perf_counter()
     outcome = SourceOutcome(module.NAME, dataset.name, mode or "live")
     frames: list[pl.DataFrame] = []
-    archived = None
+    errors: list[str] = []
+    first_reject: str | None = None
     try:
         if payloads is None:
             outcome.mode, payloads, notes = _payloads(module, offline=offline, http=http)
             outcome.warnings += notes
-        if outcome.mode == "skipped":
-            outcome.status = "skipped"
-        for fetched in payloads:
-            archived = raw.archive(
-                con,
-                run_id=run_id,
-                source=module.NAME,
-                dataset=dataset.name,
-                mode=outcome.mode,
-                url=fetched.url,
-                body=fetched.body,
-                observed_at=observed_at,
-            )
-            result = module.parse(fetched.body, observed_at=observed_at, origin=fetched.url)
-            passed, rule_rejects = rules.apply(con, dataset.name, result.rows)
-            outcome.warnings += result.warnings
-            outcome.rows_in += result.rows.height + len(result.rejects)
-            outcome.rows_rejected += quarantine.write(
-                con,
-                run_id=run_id,
-                dataset=dataset.name,
-                rejects=[*result.rejects, *rule_rejects],
-                payload_sha256=archived.sha256,
-            )
-            frames.append(
-                passed.with_columns(
-                    pl.lit(archived.sha256).alias("payload_sha256"),
-                    pl.lit(observed_at).cast(STAGING_EXTRA["observed_at"]).alias("observed_at"),
-                )
-            )
     except (FetchError, SourceError) as e:
-        outcome.status, outcome.error = "failed", str(e)
-        if archived is not None:  # the body is kept; the fetch row says why it could not be read
-            raw.mark_failed(con, archived.fetch_id, str(e))
-        else:
-            raw.record_failure(
-                con,
-                run_id=run_id,
-                source=module.NAME,
-                dataset=dataset.name,
-                mode=outcome.mode,
-                url=getattr(module, "LIVE_URL", module.NAME),
-                observed_at=observed_at,
-                error=str(e),
+        errors.append(_named(module, e))
+        raw.record_failure(
+            con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
+            url=redact(getattr(module, "LIVE_URL", module.NAME)), observed_at=observed_at, error=errors[-1],
+        )  # fmt: skip
+        payloads = []
+    for fetched in payloads:
+        url = redact(fetched.url)
+        archived = raw.archive(
+            con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
+            url=url, body=fetched.body, observed_at=observed_at,
+        )  # fmt: skip
+        try:
+            result = module.parse(fetched.body, observed_at=observed_at, origin=url)
+            passed, rule_rejects = rules.apply(con, dataset.name, result.rows)
+        except SourceError as e:
+            errors.append(_named(module, e))
+            raw.mark_failed(con, archived.fetch_id, errors[-1])
+            continue
+        except Exception as e:  # a parser bug must fail its source, never the dataset's other sources
+            errors.append(f"{module.NAME}: could not read {url}: {type(e).__name__}: {e}")
+            raw.mark_failed(con, archived.fetch_id, errors[-1])
+            continue
+        rejects = [*result.rejects, *rule_rejects]
+        first_reject = first_reject or (rejects[0].reason if rejects else None)
+        outcome.warnings += result.warnings
+        outcome.rows_in += result.rows.height + len(result.rejects)
+        outcome.rows_rejected += quarantine.write(
+            con, run_id=run_id, dataset=dataset.name, rejects=rejects, payload_sha256=archived.sha256
+        )
+        frames.append(
+            passed.with_columns(
+                pl.lit(archived.sha256).alias("payload_sha256"),
+                pl.lit(observed_at).cast(STAGING_EXTRA["observed_at"]).alias("observed_at"),
             )
-        frames = []
+        )
     outcome.rows_accepted = sum(f.height for f in frames)
+    if errors:
+        outcome.error = "; ".join(errors)
+    if outcome.mode == "skipped":
+        outcome.status = "skipped"
+    elif errors and not frames:
+        outcome.status = "failed"
+    elif outcome.rows_accepted == 0 and outcome.rows_rejected:
+        outcome.status = "failed"
+        outcome.error = (
+            f"{module.NAME}: every record was rejected ({outcome.rows_rejected}); first: {first_reject}"
+        )
+    elif errors:
+        outcome.status = "partial"
     outcome.duration_s = time.perf_counter() - started
     meta.record_source_run(con, run_id=run_id, observed_at=observed_at, **vars(outcome))
     return outcome, frames
+
+
+def _named(module: ModuleType, error: Exception) -> str:
+    """The error in words, starting with the source's name (a FetchError names only its URL)."""
+    text = str(error)
+    return text if text.startswith(module.NAME) else f"{module.NAME}: {text}"
 
 
 def staging_table(dataset_name: str) -> str:
@@ -260,16 +284,32 @@ def write_assumptions(con: duckdb.DuckDBPyConnection) -> str:
     return stored.write(con, assumptions.load())
 
 
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The formula and table macros the models call (once per database file and process)."""
+    path = _path(con)
+    if path and path in _MACROS_CREATED:
+        return
+    for statement in macro_sql():
+        con.execute(statement)
+    if path:
+        _MACROS_CREATED.add(path)
+
+
 def build_models(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     from warehouse import models
 
     write_assumptions(con)
-    for statement in macro_sql():
-        con.execute(statement)
+    create_macros(con)
     return {m.table: models.build(con, m) for m in models.discover()}
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
+    """Open a run. The caller holds the writer lock, so a run still marked running was killed."""
+    con.execute(
+        "update meta.runs set status = 'died', finished_at = ?, "
+        "summary = 'its process ended before the run finished' where status = 'running' and run_id <> ?",
+        [meta.now(), run_id],
+    )
     con.execute(
         "insert into meta.runs values (?, ?, ?, null, 'running', null) on conflict do nothing",
         [run_id, kind, meta.now()],
@@ -279,7 +319,8 @@ def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     """Close the run as success, or partial when a source failed; returns the status."""
     failed = con.execute(
-        "select list(source || ' (' || dataset || ')') from meta.source_runs where run_id = ? and status = 'failed'",
+        "select list(source || ' (' || dataset || ')') from meta.source_runs "
+        "where run_id = ? and status in ('failed', 'partial')",
         [run_id],
     ).fetchone()[0]
     status = "partial" if failed else "success"

@@ -22,7 +22,8 @@ from warehouse import db, raw
 
 
 def replay(con: duckdb.DuckDBPyConnection, archive: Path, progress: Callable[[str], None]) -> int:
-    """Replay every successful fetch of ``archive`` (a warehouse file) into ``con``; returns fetches."""
+    """Replay every fetch of ``archive`` (a warehouse file) that was read, into ``con``; returns how
+    many. A fetch whose payload could not be read landed nothing and is replayed as nothing."""
     con.execute(f"attach '{archive}' as archive (read_only)")
     try:
         con.execute("insert into raw.payloads select * from archive.raw.payloads on conflict do nothing")
@@ -32,7 +33,7 @@ def replay(con: duckdb.DuckDBPyConnection, archive: Path, progress: Callable[[st
         con.execute("detach archive")
     fetches = con.execute(
         """select f.run_id, f.dataset, f.source, f.mode, f.url, f.observed_at, f.sha256
-           from raw.fetches f where f.sha256 is not null
+           from raw.fetches f where f.sha256 is not null and f.error is null
            order by f.observed_at, f.run_id, f.dataset, f.fetch_id"""
     ).fetchall()
     for (run_id, dataset), group in groupby(fetches, key=lambda f: (f[0], f[1])):

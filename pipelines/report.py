@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, date
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 import altair as alt
@@ -426,14 +427,27 @@ def _section_html(s: Section) -> str:
 
 @cache
 def _bundle() -> str:
+    """The Vega, Vega-Lite and vega-embed JavaScript, inlined so the report draws offline.
+
+    vl-convert builds it on every call (seconds), so it is kept in the user's cache directory per
+    vl-convert and Vega-Lite version and built again only when one of them changes.
+    """
     import vl_convert
 
     # The bundle's Vega-Lite must read the schema version altair writes.
     major_minor = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "costcurve"
+    cached = cache_dir / f"vega-bundle-{version('vl-convert-python')}-vl{major_minor}.js"
+    if cached.exists():
+        return cached.read_text()
     bundle = vl_convert.javascript_bundle(vl_version=major_minor)
     # Inlined in a <script> element, which the first "</script" would end.
     if "</script" in bundle.lower():
         raise ValueError("the vl-convert JavaScript bundle contains '</script' and cannot be inlined")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    tmp.write_text(bundle)
+    os.replace(tmp, cached)
     return bundle
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipelines import flow
 from warehouse import db
+from warehouse.lock import writer_lock
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -14,7 +15,8 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self):
-        with db.working() as con:
+        # A scheduled run takes the same lock as the CLI, so neither can write under the other.
+        with writer_lock("dagster run"), db.working() as con:
             flow.ensure(con)
             yield con
 

@@ -5,15 +5,18 @@ the warehouse already holds. A row a rule refuses goes to ``quarantine.rejected_
 rule and both values in its reason, exactly like a parser reject, and never reaches history.
 
 - ``duplicate_key``: a second row with the natural key and ``valid_from`` of an earlier row of the
-  same payload. The first is kept, as every parser does; GX's uniqueness check would drop both and
-  history would close the key.
+  same payload. The first is kept, as every parser does; GX's uniqueness check would quarantine
+  both, and the key would miss the day.
 - ``price_jump``: a token price (input or output, USD/MTok) at least 50 times above or below the
   same key's history version, or a GPU rate (``usd_per_gpu_hour``) at least 10 times. A per-token
   price read as per-million moves by 10^6, a per-thousand by 10^3 and an instance price read as
-  per-GPU by up to 8; real list-price changes stay far below (o3's June 2025 cut was 5x, AWS's P5
-  cut 1.8x). The version compared is the one in effect where the row starts: its declared
-  ``valid_from``, or the key's latest version when the source declares no date. A zero on either
-  side is not compared: free tiers start and end for real.
+  per-GPU by up to 8. Real changes mostly stay far below: of 419 consecutive token-price changes in
+  genai-prices' dated history, 10 reach 10x and one 50x (an OpenRouter flash model's output price,
+  0.0112 -> 0.84); the largest curated GPU change is 1.8x. Only rows without a declared start are
+  judged: a dated version is the source's explicit statement of a change (that 75x step is one), a
+  unit mistake arrives undated in a daily snapshot. The version compared is the key's latest (or,
+  for the open start of a dated timeline, its open-start version). A zero on either side is not
+  compared: free tiers start and end for real.
 - ``accelerator_price_band``: a GPU rate outside the band its accelerator's memory bandwidth
   implies, ``BAND_USD_PER_GPU_HOUR_PER_TBPS`` times the TB/s. Rental prices track bandwidth
   across classes (see ``docs/reliability.md`` for the calibration), so one rule gives each class its
@@ -78,7 +81,9 @@ def apply(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pl.DataFrame
     return passed, [rejects[i] for i in sorted(rejects)]
 
 
-def _reject(dataset: Dataset, row: dict[str, Any], rule: str, why: str, field: str, value: Any) -> Reject:
+def _reject(
+    dataset: Dataset, row: dict[str, Any], rule: str, why: str, field: str | None, value: Any
+) -> Reject:
     record = {k: v for k, v in row.items() if k != _ROW}
     label = "/".join(str(record.get(k)) for k in dataset.key if k != "source")
     return Reject(
@@ -89,10 +94,7 @@ def _reject(dataset: Dataset, row: dict[str, Any], rule: str, why: str, field: s
 def _duplicates(con, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:
     repeated = frame.filter(~pl.struct([*dataset.key, "valid_from"]).is_first_distinct())
     why = "repeats the natural key and valid_from of an earlier row of the payload; the first is kept"
-    return {
-        row[_ROW]: _reject(dataset, row, "duplicate_key", why, "valid_from", row["valid_from"])
-        for row in repeated.to_dicts()
-    }
+    return {row[_ROW]: _reject(dataset, row, "duplicate_key", why, None, None) for row in repeated.to_dicts()}
 
 
 def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:
@@ -114,6 +116,7 @@ def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
         )
         select i.{_ROW}, h.valid_from as h_from, {", ".join(f"h.{c} as h_{c}" for c in columns)}
         from i join history.{dataset.name} h on {match} and coalesce(h.valid_from, {_OPEN}) <= i._start
+        where i.valid_from is null
         qualify row_number() over (partition by i.{_ROW} order by coalesce(h.valid_from, {_OPEN}) desc) = 1
         """
     ).fetchall()
@@ -156,7 +159,8 @@ def _accelerator_bands(
 ) -> dict[int, Reject]:
     low, high = BAND_USD_PER_GPU_HOUR_PER_TBPS
     catalog = _catalog_bandwidths()  # noqa: F841 - read by DuckDB
-    rates = frame.select(_ROW, "accelerator", "usd_per_gpu_hour").filter(pl.col("accelerator").is_not_null())  # noqa: F841 - read by DuckDB
+    mapped = frame.filter(pl.col("accelerator").is_not_null())
+    rates = mapped.select(_ROW, "accelerator", "usd_per_gpu_hour")  # noqa: F841 - read by DuckDB
     found = con.execute(
         f"""
         with specs as (
@@ -176,10 +180,11 @@ def _accelerator_bands(
     for index, tbps in found:
         row = rows[index]
         price = row["usd_per_gpu_hour"]
+        band = f"{_text(tbps * low)}-{_text(tbps * high)}"
         why = (
-            f"costs {_text(price)} USD per GPU-hour, outside the {_text(tbps * low)}-{_text(tbps * high)} band "
-            f"of {row['accelerator']} ({_text(tbps)} TB/s x {low}-{high} USD per GPU-hour per TB/s): "
-            "a per-instance price taken as per-GPU, or the wrong accelerator"
+            f"costs {_text(price)} USD per GPU-hour, outside the {band} band of {row['accelerator']} "
+            f"({_text(tbps)} TB/s x {low}-{high} USD per GPU-hour per TB/s): a per-instance price taken "
+            "as per-GPU, or the wrong accelerator"
         )
         out[index] = _reject(dataset, row, "accelerator_price_band", why, "usd_per_gpu_hour", _text(price))
     return out

@@ -115,30 +115,33 @@ def _context():
     return context
 
 
+@cache
+def _definition(dataset):
+    """The dataset's suite and validation definition, made once per process: a rebuild validates
+    every replayed day, and remaking them each time costs a third of a validation."""
+    import great_expectations as gx
+
+    context = _context()
+    batch = (
+        context.data_sources.get("frames")
+        .add_dataframe_asset(name=dataset.name)
+        .add_batch_definition_whole_dataframe("staged")
+    )
+    suite = context.suites.add(_suite(gx, dataset))
+    return context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{dataset.name}_staged", data=batch, suite=suite)
+    )
+
+
 def validate(dataset, frame: pl.DataFrame) -> ValidationOutcome:
     """Validate one dataset's staged rows; returns the rows that pass and the ones that do not."""
     if frame.is_empty():
         # Every source failed or was skipped: nothing reaches history, which is what should happen.
         return ValidationOutcome(True, frame, summary=f"{dataset.name}: no rows staged, nothing to merge")
-    import great_expectations as gx
-
     indexed = frame.with_row_index(ROW_ID)
     # GX compares numbers as floats; exact Decimal values stay in the polars frame.
     pdf = indexed.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).to_pandas()
-    context = _context()
-    source = context.data_sources.get("frames")
-    asset = (
-        source.get_asset(dataset.name)
-        if dataset.name in source.get_asset_names()
-        else source.add_dataframe_asset(name=dataset.name)
-    )
-    batch = next((b for b in asset.batch_definitions if b.name == "staged"), None) or (
-        asset.add_batch_definition_whole_dataframe("staged")
-    )
-    suite = context.suites.add_or_update(_suite(gx, dataset))
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{dataset.name}_staged", data=batch, suite=suite)
-    )
+    definition = _definition(dataset)
     result = definition.run(
         batch_parameters={"dataframe": pdf},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},

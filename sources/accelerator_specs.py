@@ -13,8 +13,8 @@ from datetime import date, datetime
 from importlib.resources import files
 from typing import Any
 
-from sources.accelerator_identity import read_csv
 from sources.base import ParseResult, Reject, quantize_price, to_decimal
+from sources.gpu_rows import read_csv
 from sources.http import Fetched, Http
 from sources.schemas import ACCELERATORS
 

@@ -29,8 +29,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from sources.accelerator_identity import RateRows, RowRejected, canonical_accelerator
+from sources.accelerator_identity import canonical_accelerator
 from sources.base import ParseResult, SourceError
+from sources.gpu_rows import RateRows, RowRejected
 from sources.http import Fetched, FetchError, Http
 
 NAME = "azure"

@@ -16,8 +16,9 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sources.accelerator_identity import canonical_accelerator, read_csv
+from sources.accelerator_identity import canonical_accelerator
 from sources.base import ParseResult, Reject, quantize_price, to_decimal
+from sources.gpu_rows import read_csv
 from sources.http import Fetched, Http
 from sources.schemas import ACCELERATORS
 

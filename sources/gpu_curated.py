@@ -16,8 +16,8 @@ import re
 from datetime import date, datetime
 from importlib.resources import files
 
-from sources.accelerator_identity import RateRows, RowRejected, read_csv
 from sources.base import ParseResult
+from sources.gpu_rows import RateRows, RowRejected, read_csv
 from sources.http import Fetched, Http
 
 NAME = "curated"

@@ -162,6 +162,7 @@ _LABS = {
 }  # fmt: skip
 
 
+@cache  # a LiteLLM or genai-prices payload asks for thousands of ids, many of them more than once
 def canonical_model(provider: str, model: str) -> str | None:
     """The creator-qualified id of ``model`` as sold by ``provider``, or None when unmapped."""
     return _canonical((provider or "").strip().lower(), (model or "").strip().lower())

@@ -24,8 +24,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.accelerator_identity import RateRows, RowRejected
 from sources.base import ParseResult, SourceError
+from sources.gpu_rows import RateRows, RowRejected
 from sources.http import Fetched, Http
 
 NAME = "runpod"

@@ -33,8 +33,8 @@ from decimal import Decimal
 from typing import Any
 
 from sources import azure
-from sources.accelerator_identity import RateRows, RowRejected, read_csv
 from sources.base import ParseResult, SourceError
+from sources.gpu_rows import RateRows, RowRejected, read_csv
 from sources.http import Fetched, FetchError, Http
 
 NAME = "skypilot"

@@ -18,8 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.accelerator_identity import RateRows, RowRejected
 from sources.base import ParseResult, SourceError, to_decimal
+from sources.gpu_rows import RateRows, RowRejected
 from sources.http import Fetched, Http
 
 NAME = "vastai"

@@ -38,6 +38,9 @@ _DUCK_TYPES = {
 }
 # The open start of a version (valid_from null) sorts and compares before every real date.
 _NEG_INF = "date '0001-01-01'"
+# An open end as a date: an OR of "is null" in a join condition would turn the hash join on the key
+# into a nested loop over all of history (minutes at 10M rows instead of a second).
+_POS_INF = "date '9999-12-31'"
 
 SYSTEM_COLUMNS = {
     "valid_from": (
@@ -141,7 +144,7 @@ def merge(
             from _inc i left join {table} h
               on {on_key}
              and coalesce(h.valid_from, {_NEG_INF}) <= coalesce(i.eff_from, {_NEG_INF})
-             and (h.valid_to is null or h.valid_to > coalesce(i.eff_from, {_NEG_INF}))
+             and coalesce(h.valid_to, {_POS_INF}) > coalesce(i.eff_from, {_NEG_INF})
             """
         )
         unchanged = con.execute(
@@ -164,6 +167,13 @@ def merge(
             """,
             [payload_sha256, observed_at],
         ).fetchone()[0]
+        con.execute(
+            f"""
+            create or replace temp table _inserted_keys as
+            select distinct {key_list} from _match
+            where h_rowid is null or (h_hash <> row_hash and h_from is distinct from eff_from)
+            """
+        )
         inserted = con.execute(
             f"""
             insert into {table} ({", ".join(data_cols)}, valid_from, valid_to, first_seen_at,
@@ -185,19 +195,22 @@ def merge(
 
 
 def _relink(con: duckdb.DuckDBPyConnection, table: str, key: list[str]) -> None:
-    """valid_to = the earliest of its own value and the next version's start, for touched keys."""
-    key_list = ", ".join(key)
+    """valid_to = the earliest of its own value and the next version's start, for keys that got a
+    new version (``_inserted_keys``)."""
+    t_keys = ", ".join(f"t.{k}" for k in key)
     on_key = " and ".join(f"h.{k} is not distinct from n.{k}" for k in key)
+    # A semi join on the key columns: `(a, b, ...) in (select (a, b, ...))` would build a struct for
+    # every history row first, several times slower on a large table.
+    in_keys = " and ".join(f"t.{k} is not distinct from k.{k}" for k in key)
     con.execute(
         f"""
         update {table} h set valid_to = n.next_from
         from (
-            select rowid as rid, {key_list},
-                   lead(valid_from) over (partition by {key_list}
-                                          order by coalesce(valid_from, {_NEG_INF})) as next_from,
-                   valid_to
-            from {table}
-            where ({key_list}) in (select ({key_list}) from _inc)
+            select t.rowid as rid, {t_keys},
+                   lead(t.valid_from) over (partition by {t_keys}
+                                            order by coalesce(t.valid_from, {_NEG_INF})) as next_from,
+                   t.valid_to
+            from {table} t semi join _inserted_keys k on {in_keys}
         ) n
         where h.rowid = n.rid and {on_key} and n.next_from is not null
           and (n.valid_to is null or n.next_from < n.valid_to)
@@ -207,15 +220,19 @@ def _relink(con: duckdb.DuckDBPyConnection, table: str, key: list[str]) -> None:
 
 def _close_missing(con, table: str, key: list[str], scope: tuple[str, ...], obs_date) -> int:
     scope_cols = [c for c in scope if c in key]
-    in_scope = f"({', '.join(scope_cols)}) in (select distinct ({', '.join(scope_cols)}) from _inc)"
-    key_list = ", ".join(key)
+    in_scope = " and ".join(f"t.{c} is not distinct from s.{c}" for c in scope_cols)
+    same_key = " and ".join(f"t.{k} is not distinct from i.{k}" for k in key)
     return con.execute(
         f"""
-        update {table} set valid_to = ?::date
-        where valid_to is null
-          and coalesce(valid_from, {_NEG_INF}) < ?::date
-          and {in_scope}
-          and ({key_list}) not in (select ({key_list}) from _inc)
+        update {table} h set valid_to = ?::date
+        from (
+            select t.rowid as rid
+            from {table} t
+            semi join (select distinct {", ".join(scope_cols)} from _inc) s on {in_scope}
+            anti join _inc i on {same_key}
+            where t.valid_to is null and coalesce(t.valid_from, {_NEG_INF}) < ?::date
+        ) c
+        where h.rowid = c.rid
         """,
         [obs_date, obs_date],
     ).fetchone()[0]

@@ -17,9 +17,21 @@ class AlreadyRunning(Exception):
     pass
 
 
+# Held locks of this process, by lock file: the CLI takes the lock for a whole refresh and each
+# Dagster asset takes it again for its connection; flock would refuse a second descriptor.
+_HELD: dict[str, int] = {}
+
+
 @contextmanager
 def writer_lock(what: str):
     path = home() / ".writer.lock"
+    if _HELD.get(str(path)):
+        _HELD[str(path)] += 1
+        try:
+            yield
+        finally:
+            _HELD[str(path)] -= 1
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         try:
@@ -40,7 +52,9 @@ def writer_lock(what: str):
             )
         )
         handle.flush()
+        _HELD[str(path)] = 1
         try:
             yield
         finally:
+            del _HELD[str(path)]
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.db import comment_on_column, comment_on_table, published_dir, published_path
+from warehouse.layout import HISTORY_ORDER, sorted_select
 
 PUBLISHED_SCHEMAS = ("history", "marts", "meta", "quarantine")
 
@@ -29,8 +30,10 @@ def publish(con: duckdb.DuckDBPyConnection, macro_sql: list[str], target: Path |
     """Copy the published schemas and macros of the working DB into a fresh snapshot, atomically."""
     target = target or published_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    # The caller holds the writer lock: any temporary snapshot left here is from a killed run.
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink()
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     working = con.execute("select current_database()").fetchone()[0]
     con.execute(f"attach '{tmp}' as snap")
     try:
@@ -39,7 +42,10 @@ def publish(con: duckdb.DuckDBPyConnection, macro_sql: list[str], target: Path |
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema snap.{schema}")
         for schema, table, comment in _tables(con):
-            con.execute(f"create table snap.{schema}.{table} as from {schema}.{table}")
+            # History is written sorted so analysts' lookups by model or accelerator skip row groups.
+            order = HISTORY_ORDER.get(f"{schema}.{table}")
+            body = sorted_select(f"{schema}.{table}", order) if order else f"from {schema}.{table}"
+            con.execute(f"create table snap.{schema}.{table} as {body}")
             if comment:
                 comment_on_table(con, f"snap.{schema}.{table}", comment)
         for schema, table, column, comment in con.execute(

@@ -93,7 +93,8 @@ def archive(
     observed_at: datetime,
 ) -> Archived:
     sha = hashlib.sha256(body).hexdigest()
-    fetch_id = f"{run_id}:{source}:{sha[:16]}"
+    # The URL is part of the identity: two feeds of one source may send the same bytes in one run.
+    fetch_id = f"{run_id}:{source}:{sha[:16]}:{hashlib.sha256(url.encode()).hexdigest()[:8]}"
     inserted = con.execute(
         "insert into raw.payloads values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning sha256",
         [sha, source, dataset, url, observed_at, len(body), body],

@@ -1,4 +1,4 @@
--- description: API or self-host, month by month: for each model-size class, reference API model (meta.size_classes.reference_api_models, at its creator's current list price blended 3:1), accelerator (its cheapest current on-demand offer that can hold the model), weight precision, utilization and monthly token volume in the grid, what the API and self-hosting cost per month, and the volume where they cross. A reference model without a current first-party price has no rows. See docs/methodology.md, "Breakeven marts".
+-- description: API or self-host, month by month: for each model-size class, reference API model (meta.size_classes.reference_api_models, at its creator's current list price blended 3:1), accelerator (its cheapest current on-demand offer that can hold the model), weight precision, utilization and monthly token volume in the grid, what the API and self-hosting cost per month, and the volume where they cross. Self-hosting is costed per token of the same input:output mix as the API price (blended_tokens_per_second), so a replica's monthly capacity counts input and output tokens. A reference model without a current first-party price has no rows. See docs/methodology.md, "Breakeven marts".
 -- materialized: table
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
@@ -21,16 +21,18 @@
 --   usd_per_gpu_hour: The offer's price per GPU-hour.
 --   dtype: Weight precision of the self-hosted deployment.
 --   gpus: GPUs per replica (marts.self_host_cost).
---   tokens_per_second: Throughput of one replica while busy (marts.self_host_cost).
+--   tokens_per_second: Output (decode) tokens per second of one replica while busy (marts.self_host_cost).
+--   blended_tokens_per_second: Tokens per second of the blend_input_share mix, one replica while busy (marts.self_host_cost): the throughput every monthly figure below uses.
 --   throughput_basis: estimated (roofline) or measured, as in marts.self_host_cost.
 --   utilization: Highest sustained share of paid hours a replica serves; sets a replica's monthly capacity.
---   self_host_usd_per_mtok: Self-hosted cost per million tokens with every replica full (marts.self_host_cost.usd_per_mtok).
---   replica_monthly_usd: One replica all month: self_host_monthly_usd(0, usd_per_gpu_hour x gpus, tokens_per_second, utilization, hours_per_month).
---   monthly_tokens: Monthly token volume (assumption grid).
+--   self_host_usd_per_mtok: Self-hosted cost per million output tokens with every replica full (marts.self_host_cost.usd_per_mtok); for reference, not compared.
+--   self_host_usd_per_blended_mtok: Self-hosted cost per million tokens of the mix with every replica full (marts.self_host_cost.usd_per_blended_mtok): the figure comparable with api_usd_per_mtok.
+--   replica_monthly_usd: One replica all month: self_host_monthly_usd(0, usd_per_gpu_hour x gpus, blended_tokens_per_second, utilization, hours_per_month).
+--   monthly_tokens: Monthly token volume, input and output (assumption grid).
 --   api_monthly_usd: api_monthly_usd(monthly_tokens, api_usd_per_mtok).
---   self_host_monthly_usd: self_host_monthly_usd(monthly_tokens, usd_per_gpu_hour x gpus, tokens_per_second, utilization, hours_per_month): whole replicas, each paid all month.
+--   self_host_monthly_usd: self_host_monthly_usd(monthly_tokens, usd_per_gpu_hour x gpus, blended_tokens_per_second, utilization, hours_per_month): whole replicas, each paid all month.
 --   self_host_cheaper: True when self_host_monthly_usd < api_monthly_usd at this volume.
---   breakeven_monthly_tokens: The crossover volume: breakeven_monthly_tokens(replica_monthly_usd, api_usd_per_mtok), where the API bill reaches one replica's cost. Null when it lies beyond one replica's capacity (self_host_usd_per_mtok above the API price): then the API is cheaper at every volume at this utilization.
+--   breakeven_monthly_tokens: The crossover volume: breakeven_monthly_tokens(replica_monthly_usd, api_usd_per_mtok), where the API bill reaches one replica's cost. Null when it lies beyond one replica's capacity (self_host_usd_per_blended_mtok above the API price): then the API is cheaper at every volume at this utilization.
 with first_party as (
     -- The creator sells the tokens. Three labs' provider ids differ from their canonical creator ids;
     -- keep this list equal to the one in marts.margin_compression_index.
@@ -79,20 +81,23 @@ select
     p.api_model, p.api_model_rank, p.api_price_source, p.api_price_provider, p.api_price_model,
     p.api_input_usd_per_mtok, p.api_output_usd_per_mtok, p.api_usd_per_mtok,
     o.accelerator, o.source, o.provider, o.pricing_type, o.instance_type, o.region, o.usd_per_gpu_hour,
-    o.dtype, o.gpus, o.tokens_per_second, o.throughput_basis, o.utilization,
+    o.dtype, o.gpus, o.tokens_per_second, o.blended_tokens_per_second, o.throughput_basis, o.utilization,
     o.usd_per_mtok as self_host_usd_per_mtok,
+    o.usd_per_blended_mtok as self_host_usd_per_blended_mtok,
+    -- The API price covers the blended mix, so the replica's capacity must count the same tokens.
     self_host_monthly_usd(
-        0, o.deployment_usd_per_hour, o.tokens_per_second, o.utilization, a.hours_per_month
+        0, o.deployment_usd_per_hour, o.blended_tokens_per_second, o.utilization, a.hours_per_month
     ) as replica_monthly_usd,
     v.monthly_tokens,
     api_monthly_usd(v.monthly_tokens, p.api_usd_per_mtok) as api_monthly_usd,
     self_host_monthly_usd(
-        v.monthly_tokens, o.deployment_usd_per_hour, o.tokens_per_second, o.utilization, a.hours_per_month
+        v.monthly_tokens, o.deployment_usd_per_hour, o.blended_tokens_per_second, o.utilization,
+        a.hours_per_month
     ) as self_host_monthly_usd,
     self_host_monthly_usd < api_monthly_usd as self_host_cheaper,
     -- Within one replica's capacity the self-hosted bill is flat, so the API bill crosses it there only
     -- if the API price is at least the full-replica cost per token.
-    case when p.api_usd_per_mtok >= o.usd_per_mtok
+    case when p.api_usd_per_mtok >= o.usd_per_blended_mtok
         then breakeven_monthly_tokens(replica_monthly_usd, p.api_usd_per_mtok)
     end as breakeven_monthly_tokens
 from offers o

@@ -1,4 +1,4 @@
--- description: What an API provider keeps from serving an open-weights model: for each open-weights model whose architecture a size class represents, each provider selling it today (its creator or a third-party host) and each weight precision and utilization, the provider's blended list price against the cheapest self-hosted cost of that size class on a non-interruptible rental (marts.self_host_cost), and implied_gross_margin = (price - cost) / price. A floor-cost view: a provider with its own hardware or a long contract may pay less than any rental offer here. See docs/methodology.md, "Margin Compression Index".
+-- description: What an API provider keeps from serving an open-weights model: for each open-weights model whose architecture a size class represents, each provider selling it today (its creator or a third-party host) and each weight precision and utilization, the provider's blended list price against the cheapest self-hosted cost of a blended token of that size class on a non-interruptible rental (marts.self_host_cost), and implied_gross_margin = (price - cost) / price. A floor-cost view: a provider with its own hardware or a long contract may pay less than any rental offer here. See docs/methodology.md, "Margin Compression Index".
 -- materialized: table
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
@@ -12,14 +12,15 @@
 --   api_usd_per_mtok: blended_price(input, output, blend_input_share).
 --   dtype: Weight precision of the self-hosted deployment.
 --   utilization: Share of paid hours the deployment serves traffic (assumption grid).
---   accelerator: Accelerator of the cheapest self-hosted deployment for this size class, precision and utilization.
+--   accelerator: Accelerator of the cheapest self-hosted deployment (per blended token) for this size class, precision and utilization.
 --   cost_provider: Provider renting it.
 --   cost_pricing_type: Pricing type of that offer: on_demand, reserved_* or committed_*; spot and marketplace offers can be taken away mid-service and are left out.
 --   instance_type: Instance, SKU or offer id of that offer.
 --   gpus: GPUs of that deployment.
---   self_host_usd_per_mtok: Its cost per million tokens (marts.self_host_cost.usd_per_mtok).
---   implied_gross_margin: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_mtok): the share of the price left after the compute, every token of the mix costed at decode speed (the self-hosted cost is per output token); negative when the price is below the cost. A lower bound.
---   implied_gross_margin_prefill_free: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_mtok x (1 - blend_input_share)): the same with input tokens free (prefill is compute-bound and far faster than decode). An upper bound: the true margin lies between the two.
+--   self_host_usd_per_mtok: Its cost per million output tokens (marts.self_host_cost.usd_per_mtok).
+--   self_host_usd_per_blended_mtok: Its cost per million tokens of the blend_input_share mix (marts.self_host_cost.usd_per_blended_mtok), input tokens at prefill speed and output tokens at decode speed.
+--   implied_gross_margin: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_blended_mtok): the share of the price left after the compute; negative when the price is below the cost. Prefill and decode are costed as taking turns on the GPUs, so within the roofline estimate this is the low end.
+--   implied_gross_margin_prefill_free: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_mtok x (1 - blend_input_share)): the same with input tokens free, as if prefill ran entirely in the compute a memory-bound decode leaves idle. The high end: the margin lies between the two.
 with twins(model, size_class) as (
     -- The default size classes are Llama 3.1 shapes (core/assumptions.py); these models share them.
     -- meta.size_classes has no column for its open-weights twins yet, so they are listed here.
@@ -55,7 +56,7 @@ floor_cost as (
     where pricing_type not in ('spot', 'marketplace')
     qualify row_number() over (
         partition by size_class, dtype, utilization
-        order by usd_per_mtok, accelerator, provider, instance_type, region, source
+        order by usd_per_blended_mtok, accelerator, provider, instance_type, region, source
     ) = 1
 )
 select
@@ -63,7 +64,8 @@ select
     p.api_input_usd_per_mtok, p.api_output_usd_per_mtok, p.api_usd_per_mtok,
     c.dtype, c.utilization, c.accelerator, c.provider as cost_provider, c.pricing_type as cost_pricing_type,
     c.instance_type, c.gpus, c.usd_per_mtok as self_host_usd_per_mtok,
-    implied_gross_margin(p.api_usd_per_mtok, c.usd_per_mtok) as implied_gross_margin,
+    c.usd_per_blended_mtok as self_host_usd_per_blended_mtok,
+    implied_gross_margin(p.api_usd_per_mtok, c.usd_per_blended_mtok) as implied_gross_margin,
     implied_gross_margin(p.api_usd_per_mtok, c.usd_per_mtok * (1 - a.blend_input_share))
         as implied_gross_margin_prefill_free
 from api_prices p

@@ -1,4 +1,4 @@
--- description: What a million output tokens costs when you rent GPUs and serve an open-weights model yourself: per current rental offer (the cheapest of each provider for each accelerator and pricing type), model-size class, weight precision and utilization. GPUs from gpus_needed (weights x overhead plus the batch's KV cache), decode throughput from the roofline (decode_tokens_per_second), cost from self_host_cost_per_mtok. Absent: offers for a fraction of a GPU; deployments needing more than 8 x the offer's GPUs or more than 64; precisions the accelerator cannot compute in (fp8 without FP8 tensor cores); accelerators without a bandwidth or dense-compute figure. See docs/methodology.md, "Self-hosting marts".
+-- description: What a million tokens costs when you rent GPUs and serve an open-weights model yourself, per output token and per token of the blended input:output mix: per current rental offer (the cheapest of each provider for each accelerator and pricing type), model-size class, weight precision and utilization. GPUs from gpus_needed (weights x overhead plus the batch's KV cache), decode throughput from the roofline (decode_tokens_per_second), prefill throughput from the compute ceiling (prefill_tokens_per_second), their mix from blended_tokens_per_second, cost from self_host_cost_per_mtok. Absent: offers for a fraction of a GPU; deployments needing more than 8 x the offer's GPUs or more than 64; precisions the accelerator cannot compute in (fp8 without FP8 tensor cores); accelerators without a bandwidth or dense-compute figure. See docs/methodology.md, "Self-hosting marts".
 -- materialized: table
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
@@ -27,8 +27,11 @@
 --   utilization: Share of paid hours the deployment serves traffic (assumption grid; never 0).
 --   tokens_per_second: Output tokens per second of the whole deployment while busy: decode_tokens_per_second with the GPUs' summed bandwidth and compute; efficiencies x multi_gpu_efficiency when gpus > 1.
 --   roofline_bound: memory or compute: which ceiling sets tokens_per_second.
+--   prefill_tokens_per_second: Input (prompt) tokens per second of the whole deployment while busy: prefill_tokens_per_second(model_size_b, gpus x dense_tflops, compute_efficiency), the efficiency x multi_gpu_efficiency when gpus > 1 as for decode. Compute-bound: 2 FLOPs per parameter per token, attention left out.
+--   blended_tokens_per_second: Tokens per second of the blended mix: blended_tokens_per_second(prefill_tokens_per_second, tokens_per_second, blend_input_share), prefill and decode taking turns (times per token add).
 --   throughput_basis: estimated (the roofline) or measured. Always estimated today: the warehouse has no measured-throughput table yet; the column is kept so dashboards need not change when one arrives.
---   usd_per_mtok: self_host_cost_per_mtok(usd_per_gpu_hour, gpus, tokens_per_second, utilization): USD per million output tokens.
+--   usd_per_mtok: self_host_cost_per_mtok(usd_per_gpu_hour, gpus, tokens_per_second, utilization): USD per million output tokens (decode only).
+--   usd_per_blended_mtok: self_host_cost_per_mtok(usd_per_gpu_hour, gpus, blended_tokens_per_second, utilization): USD per million tokens of the blend_input_share mix, the cost to compare with a blended API price.
 with specs as (
     -- Curated specs win over Epoch's, as in marts.gpu_rates_current; source breaks the remaining ties.
     select *
@@ -71,7 +74,7 @@ deployments as (
             c.layers, c.kv_heads, c.head_dim, a.context_tokens, a.batch_size, a.kv_bytes_per_elem
         ) as kv_bytes,
         a.assumption_set_id, a.batch_size, a.memory_overhead, a.bw_efficiency, a.compute_efficiency,
-        a.multi_gpu_efficiency
+        a.multi_gpu_efficiency, a.blend_input_share
     from ranked o
     join specs s on s.accelerator = o.accelerator
     cross join meta.size_classes c
@@ -97,7 +100,11 @@ served as (
            roofline_bound(
                params_b, bytes_per_param, gpus * memory_bandwidth_tbps, gpus * dense_tflops, batch_size,
                kv_bytes, bw_efficiency * split_efficiency, compute_efficiency * split_efficiency
-           ) as roofline_bound
+           ) as roofline_bound,
+           -- Same TFLOPS (the compute precision's) and split loss as decode: prefill runs the same matmuls.
+           prefill_tokens_per_second(
+               params_b, gpus * dense_tflops, compute_efficiency * split_efficiency
+           ) as prefill_tokens_per_second
     from (
         -- Tensor parallelism loses 20-30% to communication (seed 002), folded into the efficiencies.
         select *, case when gpus > 1 then multi_gpu_efficiency else 1 end as split_efficiency from sized
@@ -116,9 +123,15 @@ select
     s.gpus::bigint as gpus,
     s.usd_per_gpu_hour * s.gpus as deployment_usd_per_hour,
     u.utilization,
-    s.tokens_per_second, s.roofline_bound,
+    s.tokens_per_second, s.roofline_bound, s.prefill_tokens_per_second,
+    blended_tokens_per_second(
+        s.prefill_tokens_per_second, s.tokens_per_second, s.blend_input_share
+    ) as blended_tokens_per_second,
     'estimated' as throughput_basis,
-    self_host_cost_per_mtok(s.usd_per_gpu_hour, s.gpus, s.tokens_per_second, u.utilization) as usd_per_mtok
+    self_host_cost_per_mtok(s.usd_per_gpu_hour, s.gpus, s.tokens_per_second, u.utilization) as usd_per_mtok,
+    self_host_cost_per_mtok(
+        s.usd_per_gpu_hour, s.gpus, blended_tokens_per_second, u.utilization
+    ) as usd_per_blended_mtok
 from served s
 cross join (select unnest(utilization_grid) as utilization from meta.assumptions) u
 -- No bandwidth or no compute figure in the precision used: no estimate, so no row.

@@ -86,6 +86,9 @@ def test_sql_accepts_decimal_and_integer_arguments(duck):
     assert got == pytest.approx(0.36)
     huge = duck.execute("SELECT kv_cache_bytes(126, 128, 128, 1000000, 1024, 2)").fetchone()[0]
     assert huge == pytest.approx(2 * 126 * 128 * 128 * 1_000_000 * 1024 * 2)  # would overflow BIGINT
+    # INTEGER TFLOPS over an INTEGER parameter count must not divide as integers.
+    prefill = duck.execute("SELECT prefill_tokens_per_second(70, 989, 0.45)").fetchone()[0]
+    assert prefill == pytest.approx(989e12 * 0.45 / 140e9)
 
 
 def test_expressions_accept_decimal_and_integer_columns():
@@ -110,6 +113,15 @@ def test_expressions_mix_columns_expressions_and_numbers():
     assert by_columns["v"].to_list() == [17.0074, 16.7902]
     with_a_number = frame.head(1).select(v=core.cost_per_useful_mtok("usd", "tps", 0.32, 0.58).round(4))
     assert with_a_number["v"].item() == 17.0074
+
+
+def test_expressions_take_other_formulas_as_arguments():
+    # The marts feed one formula's result to the next: prefill and decode rates into the blend.
+    frame = pl.DataFrame({"params": [70.0, 70.0], "tflops": [989.0, 989.0], "decode": [996.6, None]})
+    prefill = core.prefill_tokens_per_second("params", "tflops", 0.45)
+    got = frame.select(v=core.blended_tokens_per_second(prefill, "decode", 0.75))["v"].to_list()
+    expected = scalar.blended_tokens_per_second(scalar.prefill_tokens_per_second(70, 989, 0.45), 996.6, 0.75)
+    assert got == [pytest.approx(expected, rel=1e-12), None]
 
 
 def test_bool_is_not_a_number():

@@ -93,6 +93,16 @@ ROOFLINE = {
 }
 FORMULAS |= {name: ROOFLINE for name in ("decode_step_seconds", "decode_tokens_per_second", "roofline_bound")}
 FORMULAS |= {
+    "prefill_tokens_per_second": {
+        "params_b": st.floats(-10, 2000) | st.sampled_from([0.0, 8.0, 70.0]),
+        "dense_tflops": st.none() | st.floats(0, 10_000),
+        "compute_efficiency": share,
+    },
+    "blended_tokens_per_second": {
+        "prefill_tokens_per_second": st.floats(-10, 1e6) | st.sampled_from([0.0, 3178.93]),
+        "decode_tokens_per_second": st.floats(-10, 5e4) | st.sampled_from([0.0, 996.55]),
+        "input_share": share,
+    },
     "self_host_cost_per_mtok": {
         "usd_per_gpu_hour": price,
         "gpus": st.integers(1, 64),

@@ -1,4 +1,5 @@
-"""Self-hosting formulas: memory fit, KV cache, roofline decode throughput, cost per million tokens."""
+"""Self-hosting formulas: memory fit, KV cache, roofline decode throughput, prefill and blended throughput,
+cost per million tokens."""
 
 from __future__ import annotations
 
@@ -103,6 +104,73 @@ class TestRoofline:
         with pytest.raises(ValueError, match="bw_efficiency.*1.5"):
             scalar.decode_tokens_per_second(70, 1, H100_TBPS, H100_FP8_TFLOPS, 8, 0, 1.5, 0.45)
         assert sql("decode_tokens_per_second", 70, 1, H100_TBPS, H100_FP8_TFLOPS, 8, 0, 1.5, 0.45) is None
+
+
+class TestPrefillAndBlend:
+    def test_prefill_is_compute_bound(self, formula):
+        # 70B in BF16 on one H100: 989e12 x 0.45 FLOP/s / (2 x 70e9 FLOP per token) = 445.05e12 / 140e9.
+        assert formula("prefill_tokens_per_second", 70, H100_BF16_TFLOPS, 0.45) == pytest.approx(
+            3178.928571, rel=1e-9
+        )
+        # FP8 on two H100s with the 0.75 multi-GPU factor: 2 x 1,979e12 x 0.45 x 0.75 / 140e9.
+        assert formula("prefill_tokens_per_second", 70, 2 * H100_FP8_TFLOPS, 0.45 * 0.75) == pytest.approx(
+            9541.607143, rel=1e-9
+        )
+
+    def test_prefill_of_a_compute_bound_decode_is_the_same_rate(self, formula):
+        # Both cost 2 FLOPs per parameter per token, so at the compute ceiling they run at the same speed.
+        args = (1, 1, H100_TBPS, H100_FP8_TFLOPS, 4096, 0, 1.0, 1.0)
+        assert formula("prefill_tokens_per_second", 1, H100_FP8_TFLOPS, 1.0) == pytest.approx(
+            scalar.decode_tokens_per_second(*args)
+        )
+
+    def test_blend_adds_times_not_rates(self, formula):
+        # 0.75 / 3,178.93 + 0.25 / 996.6 = 2.35929e-4 + 2.50853e-4 = 4.86781e-4 s per token: 2,054.31
+        # tokens/s, not the 0.75 x 3,178.93 + 0.25 x 996.6 = 2,633.3 an average of rates would give.
+        prefill = scalar.prefill_tokens_per_second(70, H100_BF16_TFLOPS, 0.45)
+        assert formula("blended_tokens_per_second", prefill, 996.6, 0.75) == pytest.approx(2054.31, rel=1e-6)
+
+    # Half and half is the harmonic mean: 2 x 3,178.9 x 996.6 / (3,178.9 + 996.6) = 1,517.467.
+    @pytest.mark.parametrize(("share", "expected"), [(0, 996.6), (1, 3178.9), (0.5, 1517.467005)])
+    def test_all_output_all_input_and_half(self, formula, share, expected):
+        assert formula("blended_tokens_per_second", 3178.9, 996.6, share) == pytest.approx(expected, rel=1e-9)
+
+    def test_roofline_example_blended_cost(self, formula):
+        # TestRoofline's 70B FP8 on one H100: prefill 1,979e12 x 0.45 / 140e9 = 6,361.07 tokens/s, decode
+        # 248.9097. Per blended token 0.75 / 6,361.07 + 0.25 / 248.9097 = 1.17905e-4 + 1.00438e-3
+        # = 1.12229e-3 s: 891.04 tokens/s. At $2.50/GPU-h and 60%: 2.5 x 1.12229e-3 / 2,160 x 1e6 = $1.2989,
+        # against $4.6499 per output token (TestSelfHostCostPerMtok).
+        prefill = formula("prefill_tokens_per_second", 70, H100_FP8_TFLOPS, 0.45)
+        decode = scalar.decode_tokens_per_second(*TestRoofline.ARGS_70B_FP8)
+        blended = formula("blended_tokens_per_second", prefill, decode, 0.75)
+        assert blended == pytest.approx(891.0392, rel=1e-6)
+        assert formula("self_host_cost_per_mtok", 2.5, 1, blended, 0.6) == pytest.approx(1.298941, rel=1e-6)
+
+    @pytest.mark.parametrize(
+        ("params_b", "tflops", "efficiency"),
+        [
+            (0, 989, 0.45),
+            (-70, 989, 0.45),
+            (70, None, 0.45),
+            (70, 0, 0.45),
+            (70, 989, 0.0),
+            (None, 989, 0.45),
+        ],
+    )
+    def test_no_prefill_rate_without_a_model_or_compute(self, formula, params_b, tflops, efficiency):
+        assert formula("prefill_tokens_per_second", params_b, tflops, efficiency) is None
+
+    @pytest.mark.parametrize(("prefill", "decode"), [(0, 996.6), (3178.9, 0), (-1, 996.6), (3178.9, None)])
+    def test_no_blend_without_both_rates(self, formula, prefill, decode):
+        assert formula("blended_tokens_per_second", prefill, decode, 0.75) is None
+
+    def test_shares_outside_unit_interval(self, sql):
+        with pytest.raises(ValueError, match="compute_efficiency.*1.5"):
+            scalar.prefill_tokens_per_second(70, H100_BF16_TFLOPS, 1.5)
+        assert sql("prefill_tokens_per_second", 70, H100_BF16_TFLOPS, 1.5) is None
+        with pytest.raises(ValueError, match="input_share.*-0.1"):
+            scalar.blended_tokens_per_second(3178.9, 996.6, -0.1)
+        assert sql("blended_tokens_per_second", 3178.9, 996.6, -0.1) is None
 
 
 class TestSelfHostCostPerMtok:

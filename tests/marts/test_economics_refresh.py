@@ -64,18 +64,31 @@ def test_acceptance_query_on_the_published_snapshot(snapshot):
 
 def test_self_host_cost_has_a_finite_cost_on_every_row(snapshot):
     low, missing = snapshot.execute(
-        "select min(utilization), count(*) filter (where usd_per_mtok is null or tokens_per_second is null)"
-        " from marts.self_host_cost"
+        "select min(utilization), count(*) filter (where usd_per_mtok is null or tokens_per_second is null"
+        " or usd_per_blended_mtok is null) from marts.self_host_cost"
     ).fetchone()
     assert low > 0 and missing == 0
     # The headline: a 70B model in FP8 on the cheapest H100 SXM on demand, at 50%.
-    h100 = scalar(
-        snapshot,
-        "select usd_per_mtok from marts.self_host_cost where accelerator = 'nvidia-h100-sxm-80gb'"
-        " and pricing_type = 'on_demand' and offer_rank = 1 and size_class = '70b' and dtype = 'fp8'"
-        " and utilization = 0.5",
-    )
+    h100, h100_blended = snapshot.execute(
+        "select usd_per_mtok, usd_per_blended_mtok from marts.self_host_cost"
+        " where accelerator = 'nvidia-h100-sxm-80gb' and pricing_type = 'on_demand' and offer_rank = 1"
+        " and size_class = '70b' and dtype = 'fp8' and utilization = 0.5"
+    ).fetchone()
     assert 0.5 < h100 < 20
+    assert h100 * 0.25 < h100_blended < h100 / 2
+
+
+def test_blended_cost_lies_between_prefill_free_and_decode_only(snapshot):
+    # Prefill is never slower than decode (both run at most at the compute ceiling), so a blended token
+    # costs at most an output token, and at least the output tokens of the mix alone.
+    outside = scalar(
+        snapshot,
+        "select count(*) from marts.self_host_cost, meta.assumptions a"
+        " where prefill_tokens_per_second < tokens_per_second * (1 - 1e-12)"
+        " or usd_per_blended_mtok > usd_per_mtok * (1 + 1e-12)"
+        " or usd_per_blended_mtok < usd_per_mtok * (1 - a.blend_input_share) * (1 - 1e-12)",
+    )
+    assert outside == 0
 
 
 def test_every_reference_api_model_is_priced(snapshot):

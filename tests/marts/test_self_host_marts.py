@@ -2,7 +2,8 @@
 warehouse, every number worked out by hand from the assumptions in conftest.py.
 
 The 8b class: 8e9 parameters, KV cache of the batch 1 GB. Weights in memory x 1.25 overhead:
-bf16 8 x 2 x 1.25 = 20 GB + 1 GB KV = 21 GB; fp8 10 + 1 = 11 GB.
+bf16 8 x 2 x 1.25 = 20 GB + 1 GB KV = 21 GB; fp8 10 + 1 = 11 GB. Prefill costs 2 x 8e9 = 16e9 FLOPs per
+input token; a blended token (3:1) takes 0.75 / prefill + 0.25 / decode seconds.
 """
 
 from __future__ import annotations
@@ -64,8 +65,13 @@ def test_one_gpu_bf16_memory_bound(wh):
     assert row["roofline_bound"] == "memory"
     assert row["compute_dtype"] == "bf16"
     assert row["throughput_basis"] == "estimated"
-    # $2 / (235.29 x 3600 x 0.5) x 1e6 = 2e6 x 0.017 / 7200 = $4.7222 per million tokens.
+    # $2 / (235.29 x 3600 x 0.5) x 1e6 = 2e6 x 0.017 / 7200 = $4.7222 per million output tokens.
     assert row["usd_per_mtok"] == pytest.approx(2e6 * 0.017 / 7200)
+    # Prefill: 500e12 x 0.5 / 16e9 = 15,625 tokens/s. A blended token: 0.75 / 15,625 + 0.25 x 0.017 / 4
+    # = 4.8e-5 + 1.0625e-3 = 1.1105e-3 s, 900.5 tokens/s; $2e6 x 1.1105e-3 / 1800 = $1.2339 per million.
+    assert row["prefill_tokens_per_second"] == pytest.approx(15_625)
+    assert row["blended_tokens_per_second"] == pytest.approx(1 / 1.1105e-3)
+    assert row["usd_per_blended_mtok"] == pytest.approx(2e6 * 1.1105e-3 / 1800)
     assert (
         row["assumption_set_id"]
         == wh.rows("select assumption_set_id from meta.assumptions")[0]["assumption_set_id"]
@@ -79,6 +85,10 @@ def test_fp8_halves_the_bytes_and_the_cost(wh):
     assert row["tokens_per_second"] == pytest.approx(4 / 0.009)
     assert row["usd_per_mtok"] == pytest.approx(2.5)
     assert cost(wh, "test-gpu40", "cloudx", "8b", "fp8", 1.0)["usd_per_mtok"] == pytest.approx(1.25)
+    # FP8 compute doubles prefill too: 1,000e12 x 0.5 / 16e9 = 31,250 tokens/s. A blended token:
+    # 0.75 / 31,250 + 0.25 x 0.009 / 4 = 2.4e-5 + 5.625e-4 = 5.865e-4 s; $2e6 x 5.865e-4 / 1800 = $0.65167.
+    assert row["prefill_tokens_per_second"] == pytest.approx(31_250)
+    assert row["usd_per_blended_mtok"] == pytest.approx(2e6 * 5.865e-4 / 1800)
 
 
 def test_two_small_cards_with_the_split_loss_and_compute_bound(wh):
@@ -91,6 +101,11 @@ def test_two_small_cards_with_the_split_loss_and_compute_bound(wh):
     assert row["deployment_usd_per_hour"] == pytest.approx(1.0)
     # $0.50 x 2 GPUs / (100 x 3600 x 0.5) x 1e6 = $5.5556.
     assert row["usd_per_mtok"] == pytest.approx(1e6 / 180_000)
+    # Prefill gets the split loss too: 2 x 2e12 x 0.5 x 0.8 / 16e9 = 100 tokens/s, the compute-bound
+    # decode rate (both are 2 FLOPs per parameter per token), so blending changes nothing here.
+    assert row["prefill_tokens_per_second"] == pytest.approx(100)
+    assert row["blended_tokens_per_second"] == pytest.approx(100)
+    assert row["usd_per_blended_mtok"] == pytest.approx(1e6 / 180_000)
 
 
 def test_fp8_only_where_the_card_has_fp8(wh):
@@ -163,25 +178,47 @@ def test_crossover_volume(wh):
     low = breakeven(wh, "acme/acme-1", "test-gpu40", "fp8", 0.5, 100_000_000)
     high = breakeven(wh, "acme/acme-1", "test-gpu40", "fp8", 0.5, 1_000_000_000)
     # The cheapest on-demand offer that holds it: cloudx at $2/h. One replica all month: 2 x 730 = $1,460;
-    # it serves 444.4 x 3600 x 0.5 x 730 = 584M tokens. Crossover: 1,460 / $6 x 1e6 = 243.3M tokens.
+    # it serves 1 / 5.865e-4 = 1,705.0 blended tokens/s, 1,705.0 x 3600 x 0.5 x 730 = 2,240M tokens a month.
+    # Crossover: 1,460 / $6 x 1e6 = 243.3M tokens.
     assert (low["provider"], low["gpus"], low["replica_monthly_usd"]) == ("cloudx", 1, pytest.approx(1460))
+    assert low["tokens_per_second"] == pytest.approx(4 / 0.009)
+    assert low["blended_tokens_per_second"] == pytest.approx(1 / 5.865e-4)
     assert low["self_host_usd_per_mtok"] == pytest.approx(2.5)
+    assert low["self_host_usd_per_blended_mtok"] == pytest.approx(2e6 * 5.865e-4 / 1800)
     assert low["breakeven_monthly_tokens"] == pytest.approx(1460 / 6 * 1e6)
     # 100M tokens: API $600 against one replica's $1,460.
     assert (low["api_monthly_usd"], low["self_host_monthly_usd"]) == (pytest.approx(600), pytest.approx(1460))
     assert low["self_host_cheaper"] is False
-    # 1B tokens: ceil(1e9 / 584M) = 2 replicas, $2,920, against the API's $6,000.
+    # 1B tokens fit one replica (at decode speed alone, 584M a replica, they took two): $1,460 against $6,000.
     assert (high["api_monthly_usd"], high["self_host_monthly_usd"]) == (
         pytest.approx(6000),
-        pytest.approx(2920),
+        pytest.approx(1460),
     )
     assert high["self_host_cheaper"] is True
 
 
+def test_volume_beyond_one_replica_adds_a_replica(wh):
+    row = breakeven(wh, "acme/acme-1", "test-gpu40", "bf16", 0.25, 1_000_000_000)
+    # 1 / 1.1105e-3 = 900.5 blended tokens/s x 3600 x 0.25 x 730 = 591.6M a replica: 1B needs 2, $2,920.
+    assert row["self_host_monthly_usd"] == pytest.approx(2920)
+    assert row["self_host_cheaper"] is True
+
+
 def test_no_crossover_when_the_api_is_cheaper_per_token_than_a_full_replica(wh):
     row = breakeven(wh, "acme/acme-cheap", "test-gpu40", "fp8", 0.5, 1_000_000_000)
-    # $0.50 blended against $2.50 per million self-hosted: the API wins at every volume.
+    # $0.50 blended against $0.65167 per million blended tokens self-hosted: the API wins at every volume.
     assert row["breakeven_monthly_tokens"] is None
+    assert row["self_host_cheaper"] is False
+
+
+def test_crossover_appears_once_input_tokens_are_costed_at_prefill_speed(wh):
+    row = breakeven(wh, "acme/acme-cheap", "test-gpu40", "fp8", 1.0, 1_000_000_000)
+    # At 100% a blended token costs $0.32583 (a replica holds 4,481M a month), below the API's $0.50: the
+    # crossover is 1,460 / 0.50 x 1e6 = 2.92B tokens. Per output token ($1.25) there would be none.
+    assert row["self_host_usd_per_blended_mtok"] == pytest.approx(2e6 * 5.865e-4 / 3600)
+    assert row["breakeven_monthly_tokens"] == pytest.approx(2.92e9)
+    # At 1B tokens, short of the crossover: $500 against $1,460.
+    assert (row["api_monthly_usd"], row["self_host_monthly_usd"]) == (pytest.approx(500), pytest.approx(1460))
     assert row["self_host_cheaper"] is False
 
 
@@ -196,7 +233,7 @@ def test_breakeven_takes_the_cheapest_offer_that_can_hold_the_model(wh):
         ("200b", "fp8", "test-gpu40", "cloudx"),
         ("200b", "bf16", "test-gpu40", "gcp"),  # cloudx's single cards cannot hold 13
     }
-    # old16: $1/h for two cards, compute-bound at 100 tokens/s: crossover 730 / 6 x 1e6 = 121.7M tokens.
+    # old16: $1/h for two cards, compute-bound at 100 tokens/s (blended too): crossover 730 / 6 x 1e6 = 121.7M.
     old = breakeven(wh, "acme/acme-1", "test-old16", "bf16", 0.5, 100_000_000)
     assert old["breakeven_monthly_tokens"] == pytest.approx(730 / 6 * 1e6)
     # Grain: 8b x 2 priced models x 3 deployments + 200b x 1 x 2, each x 3 utilizations x 2 volumes.
@@ -208,13 +245,38 @@ def test_implied_gross_margin_of_a_host_on_the_cheapest_non_interruptible_offer(
         "select * from marts.implied_gross_margin where model = 'meta-llama/llama-3.1-8b-instruct'"
         " and api_provider = 'hostco' and dtype = 'fp8' and utilization = 1.0"
     )
-    # Price 0.75 x 2 + 0.25 x 6 = $3.00. Cost floor: cloudx on demand at 100%, $1.25 (the $0.80 spot offer
-    # would be $0.50, but spot capacity can be taken away mid-service). (3 - 1.25) / 3 = 0.5833.
+    # Price 0.75 x 2 + 0.25 x 6 = $3.00. Cost floor: cloudx on demand at 100%, 2e6 x 5.865e-4 / 3600 =
+    # $0.32583 per blended token (the $0.80 spot offer would be $0.13033, but spot capacity can be taken
+    # away mid-service). (3 - 0.32583) / 3 = 0.8914; with input tokens free, $1.25 per output token x 0.25:
+    # (3 - 0.3125) / 3 = 0.8958.
     assert row["api_usd_per_mtok"] == pytest.approx(3.0)
     assert (row["cost_provider"], row["cost_pricing_type"]) == ("cloudx", "on_demand")
     assert row["self_host_usd_per_mtok"] == pytest.approx(1.25)
-    assert row["implied_gross_margin"] == pytest.approx(1.75 / 3)
+    assert row["self_host_usd_per_blended_mtok"] == pytest.approx(2e6 * 5.865e-4 / 3600)
+    assert row["implied_gross_margin"] == pytest.approx((3 - 2e6 * 5.865e-4 / 3600) / 3)
     assert row["implied_gross_margin_prefill_free"] == pytest.approx((3 - 1.25 * 0.25) / 3)
     # Only the 8b twin has a price, and only its size class is costed.
     models = wh.rows("select distinct model, size_class from marts.implied_gross_margin")
     assert models == [{"model": "meta-llama/llama-3.1-8b-instruct", "size_class": "8b"}]
+
+
+def test_implied_gross_margin_floor_is_the_cheapest_blended_token(wh):
+    # test-bw: bandwidth rich, compute poor. 8b bf16 on it: decode reads 17e9 B / (4e12 x 0.5) = 0.0085 s
+    # a step against 2 x 8e9 x 4 / (20e12 x 0.5) = 0.0064 s of compute, so $2e6 x 0.0085 / 4 / 3600 = $1.1806
+    # per output token at 100%, half test-gpu40's $2.3611. But prefill is 20e12 x 0.5 / 16e9 = 625 tokens/s:
+    # a blended token takes 0.75 / 625 + 0.25 x 0.0085 / 4 = 1.73125e-3 s, $0.96181, against test-gpu40's
+    # 2e6 x 1.1105e-3 / 3600 = $0.61694. The floor is test-gpu40.
+    wh.card("test-bw", memory_gb=40, memory_bandwidth_tbps=4, bf16_dense_tflops=20)
+    wh.rate("bwco", "b1", "test-bw", 2.00, 1, SINCE)
+    wh.build("implied_gross_margin")
+    bw = cost(wh, "test-bw", "bwco", "8b", "bf16", 1.0)
+    assert bw["usd_per_mtok"] == pytest.approx(2e6 * 0.0085 / 4 / 3600)
+    assert bw["usd_per_blended_mtok"] == pytest.approx(2e6 * 1.73125e-3 / 3600)
+    (row,) = wh.rows(
+        "select * from marts.implied_gross_margin where api_provider = 'hostco' and dtype = 'bf16'"
+        " and utilization = 1.0"
+    )
+    assert (row["accelerator"], row["self_host_usd_per_blended_mtok"]) == (
+        "test-gpu40",
+        pytest.approx(2e6 * 1.1105e-3 / 3600),
+    )

@@ -4,16 +4,9 @@ from decimal import Decimal
 import pytest
 
 from sources import accelerator_specs
-from sources.accelerator_identity import (
-    RateRows,
-    RowRejected,
-    aliases,
-    canonical_accelerator,
-    form_factor,
-    normalize,
-    read_csv,
-)
+from sources.accelerator_identity import aliases, canonical_accelerator, form_factor, normalize
 from sources.base import SourceError
+from sources.gpu_rows import RateRows, RowRejected, read_csv
 
 
 @pytest.mark.parametrize(

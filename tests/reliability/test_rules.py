@@ -1,0 +1,160 @@
+"""The row-level rules of pipelines/rules.py, one behaviour at a time, against a small history."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from pipelines import flow, rules
+from sources.schemas import ACCELERATORS, GPU_RATES, TOKEN_PRICES
+from warehouse import db, history
+
+SEEN = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = db.connect(tmp_path / "w.duckdb")
+    flow.ensure(connection)
+    yield connection
+    connection.close()
+
+
+def token(model="o3", input="2", output="8", valid_from=None, **extra):
+    return {
+        "source": "litellm", "provider": "openai", "model": model, "canonical_model": f"openai/{model}",
+        "tier": "base", "service_tier": "standard", "off_peak": False, "mode": "chat", "currency": "USD",
+        "input_usd_per_mtok": None if input is None else Decimal(input),
+        "output_usd_per_mtok": None if output is None else Decimal(output),
+        "valid_from": valid_from, **extra,
+    }  # fmt: skip
+
+
+def rate(instance="p5.4xlarge", accelerator="nvidia-h100-sxm-80gb", per_gpu="6.88", **extra):
+    return {
+        "source": "skypilot", "provider": "aws", "instance_type": instance, "region": "us-east-1",
+        "pricing_type": "on_demand", "accelerator": accelerator, "accelerator_name": "H100",
+        "gpu_count": Decimal(1), "usd_per_instance_hour": Decimal(per_gpu),
+        "usd_per_gpu_hour": Decimal(per_gpu), "currency": "USD", **extra,
+    }  # fmt: skip
+
+
+def remember(con, dataset, records):
+    history.merge(con, dataset, dataset.frame(records), observed_at=SEEN, payload_sha256="day1")
+
+
+def check(con, dataset, records):
+    passed, rejects = rules.apply(con, dataset.name, dataset.frame(records))
+    return passed, {
+        (r.record.get("model") or r.record.get("instance_type") or r.record.get("accelerator")): r
+        for r in rejects
+    }
+
+
+@pytest.mark.parametrize(
+    ("new_input", "held"),
+    [("100", True), ("0.04", True), ("99.99", False), ("0.0401", False), ("2", False)],
+    ids=["x50-up", "x50-down", "under-x50", "under-x50-down", "same"],
+)
+def test_a_token_price_that_moves_50x_against_history_is_held_back(con, new_input, held):
+    remember(con, TOKEN_PRICES, [token()])
+    passed, rejects = check(con, TOKEN_PRICES, [token(input=new_input)])
+    assert (passed.height, len(rejects)) == ((0, 1) if held else (1, 0))
+    if held:
+        reject = rejects["o3"]
+        assert reject.rule == "price_jump" and reject.field == "input_usd_per_mtok"
+        assert f"input_usd_per_mtok 2 -> {Decimal(new_input).normalize():f} USD/MTok" in reject.reason
+
+
+def test_zero_and_missing_prices_are_not_compared(con):
+    remember(con, TOKEN_PRICES, [token("a", input="0"), token("b", output=None), token("c", input="3")])
+    passed, rejects = check(
+        con, TOKEN_PRICES, [token("a", input="5"), token("b", output="900"), token("c", input="0")]
+    )
+    assert passed.height == 3 and not rejects
+
+
+def test_a_new_key_has_nothing_to_jump_from(con):
+    remember(con, TOKEN_PRICES, [token("o3")])
+    passed, rejects = check(con, TOKEN_PRICES, [token("o4", input="9000")])
+    assert passed.height == 1 and not rejects
+
+
+def test_a_dated_timeline_is_compared_with_the_version_in_effect_at_each_date(con):
+    timeline = [token(input="10"), token(input="2", valid_from=date(2025, 6, 10))]
+    remember(con, TOKEN_PRICES, timeline)
+    # The open-start $10 row is compared with history's $10, not with the current $2; a new dated
+    # row one hundred times cheaper than the version before it is held back, and only it.
+    incoming = [*timeline, token(input="0.02", valid_from=date(2027, 1, 1))]
+    passed, rejects = check(con, TOKEN_PRICES, incoming)
+    assert passed.height == 2 and list(rejects) == ["o3"]
+    assert "history version from 2025-06-10" in rejects["o3"].reason and "x1/100" in rejects["o3"].reason
+
+
+@pytest.mark.parametrize(
+    ("per_gpu", "held"), [("68.8", True), ("0.688", True), ("20", False), ("1.5", False)]
+)
+def test_a_gpu_rate_that_moves_10x_against_history_is_held_back(con, per_gpu, held):
+    remember(con, GPU_RATES, [rate(per_gpu="6.88")])
+    passed, rejects = check(con, GPU_RATES, [rate(per_gpu=per_gpu)])
+    assert bool(rejects) == held
+    if held:
+        assert rejects["p5.4xlarge"].rule in ("price_jump", "accelerator_price_band")
+
+
+@pytest.mark.parametrize(
+    ("accelerator", "per_gpu", "held"),
+    [
+        ("nvidia-t4-16gb", "0.10", False),  # a T4 on spot
+        ("nvidia-h100-sxm-80gb", "0.10", True),  # an H100 at a T4's price: the wrong card, or a unit slip
+        ("nvidia-h100-sxm-80gb", "23.33", False),  # Azure's dearest region
+        ("nvidia-h100-sxm-80gb", "55.04", True),  # the 8-GPU instance price taken as per-GPU
+        ("nvidia-t4-16gb", "4.35", True),  # a 4xT4 instance price as per-GPU
+        ("nvidia-b200-180gb", "55", False),
+        (None, "99", False),  # unmapped: no spec, no band (the global band still applies in the parsers)
+    ],
+)
+def test_gpu_rates_outside_their_accelerators_band_are_held_back(con, accelerator, per_gpu, held):
+    passed, rejects = check(con, GPU_RATES, [rate(accelerator=accelerator, per_gpu=per_gpu)])
+    assert bool(rejects) == held
+    if held:
+        reject = rejects["p5.4xlarge"]
+        assert reject.rule == "accelerator_price_band" and reject.field == "usd_per_gpu_hour"
+        assert accelerator in reject.reason and "TB/s" in reject.reason
+
+
+def test_the_band_follows_the_specs_in_history(con):
+    spec = {"source": "curated", "accelerator": "nvidia-h100-sxm-80gb", "vendor": "nvidia",
+            "memory_gb": Decimal(80), "memory_bandwidth_tbps": Decimal(10)}  # fmt: skip
+    remember(con, ACCELERATORS, [spec])
+    # 0.5 is inside the catalog's H100 band (3.35 TB/s: from 0.268) but not inside a 10 TB/s one (from 0.8).
+    _, rejects = check(con, GPU_RATES, [rate(per_gpu="0.5")])
+    assert "(10 TB/s" in rejects["p5.4xlarge"].reason
+
+
+@pytest.mark.parametrize(
+    ("price", "held"), [("33.6", True), ("2000000", True), ("33600", False), (None, False)]
+)
+def test_launch_prices_outside_a_plausible_range_are_held_back(con, price, held):
+    spec = {"source": "epoch", "accelerator": "nvidia-h100-sxm-80gb", "vendor": "nvidia",
+            "launch_price_usd": None if price is None else Decimal(price)}  # fmt: skip
+    passed, rejects = check(con, ACCELERATORS, [spec])
+    assert bool(rejects) == held
+    if held:
+        assert rejects["nvidia-h100-sxm-80gb"].rule == "price_band"
+
+
+def test_a_repeated_key_keeps_the_first_row(con):
+    passed, rejects = check(con, TOKEN_PRICES, [token(input="2"), token(input="3")])
+    assert passed["input_usd_per_mtok"].to_list() == [Decimal(2)]
+    assert rejects["o3"].rule == "duplicate_key"
+
+
+def test_every_current_curated_rate_is_inside_its_band(con):
+    """The band is calibrated on real quotes: the shipped catalog must pass it whole."""
+    from sources import gpu_curated
+
+    (payload,) = gpu_curated.embedded()
+    rows = gpu_curated.parse(payload.body, observed_at=SEEN, origin=payload.url).rows
+    _, rejects = rules.apply(con, "gpu_rates", rows)
+    assert [r.reason for r in rejects] == []
