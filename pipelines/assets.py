@@ -15,6 +15,15 @@ from warehouse import meta
 from warehouse import models as sql_models
 
 
+def _preview(con, table: str, order: str | None = None, rows: int = 5) -> dg.MetadataValue:
+    """The first rows of a table as a markdown table, for the asset's page in the UI."""
+    result = con.execute(f"select * from {table} {f'order by {order}' if order else ''} limit {rows}")
+    names = [d[0] for d in result.description]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in result.fetchall()]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
 def _staging(dataset_name: str):
     @dg.asset(
         key=["staging", dataset_name],
@@ -78,7 +87,10 @@ def _history(dataset_name: str):
         with warehouse.connect() as con:
             inserted = flow.merge_staged(con, dataset_name, run_id=context.run_id)
             total = con.execute(f"select count(*) from history.{dataset_name}").fetchone()[0]
-        return dg.MaterializeResult(metadata={"versions_inserted": inserted, "rows": total})
+            preview = _preview(con, f"history.{dataset_name}", order="last_seen_at desc")
+        return dg.MaterializeResult(
+            metadata={"versions_inserted": inserted, "rows": total, "preview": preview}
+        )
 
     return history_asset
 
@@ -112,7 +124,10 @@ def _model(model: sql_models.Model):
         with warehouse.connect() as con:
             flow.create_macros(con)
             rows = sql_models.build(con, model)
-        return dg.MaterializeResult(metadata={"rows": rows, "sql": dg.MetadataValue.path(str(model.path))})
+            preview = _preview(con, model.table)
+        return dg.MaterializeResult(
+            metadata={"rows": rows, "preview": preview, "sql": dg.MetadataValue.path(str(model.path))}
+        )
 
     return model_asset
 

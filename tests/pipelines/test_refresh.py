@@ -95,6 +95,16 @@ def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
     assert (costcurve_home / "published" / "costcurve.duckdb").exists()
     assert (costcurve_home / "published" / "parquet" / "token_prices_current.parquet").exists()
     assert (costcurve_home / "published" / "data_docs" / "index.html").exists()
+    # What the Dagster UI shows of each asset: row counts, a preview, the sources' modes.
+    by_key = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    mart = by_key["marts/token_prices_current"]
+    assert mart["rows"].value > 2000
+    assert mart["preview"].value.startswith("| source | provider | model |")
+    assert by_key["history/token_prices"]["preview"].value.count("\n") == 6  # header, rule, five rows
+    assert "| genai_prices | embedded | success |" in by_key["staging/token_prices"]["sources"].value
 
 
 def test_history_holds_thousands_of_declared_prices_over_years(published):
