@@ -272,7 +272,11 @@ def cmd_sql(args) -> int:
         # CSV has no lists or structs: such a cell is written as its JSON text.
         nested = [c for c, t in frame.schema.items() if t.is_nested()]
         frame.with_columns(
-            pl.col(c).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
+            pl.col(c).map_elements(
+                # polars hands a list cell over as a Series.
+                lambda v: json.dumps(v.to_list() if isinstance(v, pl.Series) else v, default=str),
+                return_dtype=pl.String,
+            )
             for c in nested
         ).write_csv(sys.stdout)
     elif args.format == "json":

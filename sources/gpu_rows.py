@@ -158,7 +158,10 @@ def read_csv(
     try:
         for row in reader:
             if None in row or None in row.values():
-                fields = [v for k, v in row.items() if k is not None] + list(row.get(None) or [])
+                # DictReader pads a short row with None values and gathers a long row's extras under None.
+                fields = [v for k, v in row.items() if k is not None and v is not None] + list(
+                    row.get(None) or []
+                )
                 record = {"line": reader.line_num, "fields": fields}
                 reason = f"line {reader.line_num} has {len(fields)} fields, the header has {len(header)}"
                 rejects.append(Reject(source, "malformed_row", reason, record))

@@ -31,7 +31,10 @@ def publish(con: duckdb.DuckDBPyConnection, macro_sql: list[str], target: Path |
     target = target or published_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     # The caller holds the writer lock: any temporary snapshot left here is from a killed run.
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+    for stale in [
+        *target.parent.glob(f".{target.name}.*.tmp"),
+        *target.parent.glob(f".{target.name}.*.tmp.wal"),
+    ]:
         stale.unlink()
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     working = con.execute("select current_database()").fetchone()[0]

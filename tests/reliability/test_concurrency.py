@@ -12,6 +12,7 @@ import pytest
 from warehouse_checks import lock_is_free, published_files
 
 from pipelines.cli import main
+from warehouse.lock import writer_lock
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -96,3 +97,26 @@ def test_a_second_writer_while_a_refresh_runs_is_refused_at_once(home, spawn, tm
     os.kill(refresh.pid, signal.SIGKILL)
     refresh.wait()
     assert lock_is_free(home)
+
+
+def test_a_dagster_connection_holds_the_writer_lock_and_the_process_may_re_enter_it(costcurve_home, spawn):
+    """A scheduled run's assets connect through the Warehouse resource, which takes the writer lock.
+    Inside it the same process takes the lock again (the CLI's refresh around its assets), while
+    another process is refused, `costcurve refresh` before it even imports Dagster."""
+    from pipelines.resources import Warehouse
+
+    refresh = (
+        "import sys; from pipelines.cli import main; code = main(['refresh', '--offline']); "
+        "print('dagster' in sys.modules); sys.exit(code)"
+    )
+    with Warehouse().connect() as con:
+        with writer_lock("refresh"):
+            assert con.execute("select count(*) from meta.runs").fetchone() == (0,)
+        assert not lock_is_free(costcurve_home)  # leaving the inner lock kept the outer one
+        second = spawn([sys.executable, "-c", refresh], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = second.communicate(timeout=60)
+    assert second.returncode == 2, err.decode()
+    message = " ".join(err.decode().split())
+    assert "another dagster run is already running" in message and f"(pid {os.getpid()}," in message, message
+    assert out.decode().strip() == "False"  # refused before importing Dagster
+    assert lock_is_free(costcurve_home)

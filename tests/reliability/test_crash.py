@@ -16,6 +16,7 @@ from warehouse_checks import lock_is_free, published_files, scd2_violations, tab
 from pipelines import flow, registry
 from pipelines.cli import main
 from sources.http import Fetched
+from warehouse import db, publish
 from warehouse.publish import PUBLISHED_SCHEMAS
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -71,6 +72,9 @@ def test_a_refresh_killed_at_any_stage_leaves_the_warehouse_intact_and_the_next_
     files_before = published_files(home)
     logs = tmp_path / "logs"
     logs.mkdir()
+    with duckdb.connect(str(working), read_only=True) as con:
+        runs = run_ids(con)
+    killed = {}
 
     # One after the other on the same warehouse: each refresh starts from the wreck of the last.
     for stage in STAGES:
@@ -78,6 +82,8 @@ def test_a_refresh_killed_at_any_stage_leaves_the_warehouse_intact_and_the_next_
         assert lock_is_free(home), f"killed {stage}: the writer lock is still held"
         # Read-write, as the next refresh opens it: DuckDB replays its WAL and drops the half transaction.
         with duckdb.connect(str(working)) as con:
+            (killed[stage],) = run_ids(con) - runs
+            runs.add(killed[stage])
             assert scd2_violations(con) == {}, stage
             assert table_counts(con, ("history",)) == history_before, stage
             dangling = con.execute(
@@ -88,6 +94,7 @@ def test_a_refresh_killed_at_any_stage_leaves_the_warehouse_intact_and_the_next_
         with duckdb.connect(str(snapshot), read_only=True) as con:
             assert table_counts(con, PUBLISHED_SCHEMAS) == snapshot_before, stage
 
+    assert any((home / "published").glob(".costcurve.duckdb.*.tmp"))  # the killed publish's half file
     assert main(["refresh", "--offline"]) == 0
     with duckdb.connect(str(working), read_only=True) as con:
         assert scd2_violations(con) == {}
@@ -99,7 +106,31 @@ def test_a_refresh_killed_at_any_stage_leaves_the_warehouse_intact_and_the_next_
         assert table_counts(con, ("history",)) == {
             k: v for k, v in snapshot_before.items() if k.startswith("history.")
         }
+        statuses = dict(con.execute("select run_id, status from meta.runs").fetchall())
+    # Each run killed mid-way was marked died when the next one began; the one killed while
+    # publishing had already closed (finish_run comes before the snapshot) and its rows are published now.
+    assert [statuses[killed[stage]] for stage in STAGES] == ["died", "died", "success"]
+    assert "running" not in statuses.values()
+    # The next publish removed the half-written snapshot file.
+    assert not list((home / "published").glob(".costcurve.duckdb.*.tmp"))
     assert lock_is_free(home)
+
+
+def run_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r for (r,) in con.execute("select run_id from meta.runs").fetchall()}
+
+
+def test_the_next_publish_removes_every_file_a_killed_publish_left(tmp_path):
+    target = tmp_path / "published" / "costcurve.duckdb"
+    target.parent.mkdir()
+    wreck = [target.with_name(f".{target.name}.4194304.tmp{suffix}") for suffix in ("", ".wal")]
+    for path in wreck:
+        path.write_bytes(b"half a snapshot")
+    with db.connect(tmp_path / "w.duckdb") as con:
+        flow.ensure(con)
+        publish.publish(con, [], target)
+    assert not wreck[0].exists()
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
 
 
 def test_replaying_the_archive_adds_no_rows(home):

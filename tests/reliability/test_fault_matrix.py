@@ -6,6 +6,10 @@ only as often as allowed), record the payload or the error in raw, mark the sour
 words naming the field or value to blame, and stage nothing invalid. The tests after it run whole
 days through validation and the history merge: the other sources land, history does not move, and
 the next good day recovers by itself.
+
+A source's payloads stand alone: one that cannot be read is marked failed on its own raw.fetches
+row and the others still land (the source is then ``partial``); the source fails when nothing was
+fetched, no payload could be read, or every record was rejected.
 """
 
 import re
@@ -20,8 +24,9 @@ import polars as pl
 import pytest
 from feeds import CONTENT_FAULTS, FIXTURES, MODULES, RETRY_AFTER_S, TRANSPORT_FAULTS, Upstream
 
-from pipelines import flow
+from pipelines import flow, rebuild
 from sources import genai_prices, skypilot
+from sources.gpu_rows import read_csv
 from sources.http import MAX_ATTEMPTS, Fetched
 from sources.schemas import DATASETS
 from warehouse import db
@@ -36,20 +41,6 @@ PRICE_COLUMNS = {
     "token_prices": ["input_usd_per_mtok", "output_usd_per_mtok", "cache_read_usd_per_mtok"],
     "gpu_rates": ["usd_per_instance_hour", "usd_per_gpu_hour"],
     "accelerators": ["launch_price_usd", "memory_gb", "tdp_w"],
-}
-BUGS = {
-    "crash": "a parser exception other than SourceError (here polars' ComputeError: a launch price of "
-    "3.36e10 does not fit DECIMAL(18, 9) when sources/epoch.py builds its frame) escapes "
-    "flow.stage_source, which catches only FetchError and SourceError: the whole dataset's staging "
-    "fails, not just this source",
-    "all_rejected": "a payload whose every record is rejected leaves the source 'success' with 0 rows: "
-    "flow.stage_source (like RateRows.result and, since it stopped raising, genai_prices.parse) never fails "
-    "a source for it, so the run says 'all sources landed'",
-}
-KNOWN = {
-    ("epoch", "unit_error"): "crash",
-    ("genai_prices", "renamed_field"): "all_rejected",
-    ("azure", "renamed_field"): "all_rejected",
 }
 
 
@@ -108,15 +99,14 @@ def good(con):
         return {s: stage(con, s, Upstream(), f"{s}-good") for s in SOURCES}
 
 
-def cases():
-    for source in SOURCES:
-        for fault in (*TRANSPORT_FAULTS, *CONTENT_FAULTS):
-            bug = KNOWN.get((source, fault))
-            marks = [pytest.mark.xfail(strict=True, reason=BUGS[bug])] if bug else []
-            yield pytest.param(source, fault, marks=marks, id=f"{source}-{fault}")
-
-
-@pytest.mark.parametrize(("source", "fault"), list(cases()))
+@pytest.mark.parametrize(
+    ("source", "fault"),
+    [
+        pytest.param(source, fault, id=f"{source}-{fault}")
+        for source in SOURCES
+        for fault in (*TRANSPORT_FAULTS, *CONTENT_FAULTS)
+    ],
+)
 def test_fault(con, good, source, fault):
     seen = stage(con, source, Upstream({source: fault}), f"{source}-{fault}")
     EXPECTED[fault](seen, good[source])
@@ -150,8 +140,9 @@ def fetch_failed(seen, cause: str, attempts: int) -> None:
         return
     assert outcome.status == "failed" and seen.staged is None
     assert cause in outcome.error and live_url(seen.source) in outcome.error
-    if seen.source == "skypilot":
-        assert outcome.error.startswith("skypilot catalog for aws: ")
+    # The error starts with the source's name, once: SkyPilot's own message already names it.
+    prefix = "skypilot catalog for aws: " if seen.source == "skypilot" else f"{seen.source}: "
+    assert outcome.error.startswith(prefix) and not outcome.error.startswith(f"{seen.source}: {seen.source}")
     assert seen.recorded[0][:2] == ("failed", outcome.error)
     ((_, _, sha, error),) = seen.fetches
     assert sha is None and error == outcome.error
@@ -163,22 +154,52 @@ def each_url_once(seen) -> None:
 
 
 def payload_failed(seen, *phrases: str) -> None:
+    """No payload could be read: the source fails, and each payload is archived with its own reason."""
     each_url_once(seen)
     outcome = seen.outcome
-    assert outcome.status == "failed" and seen.staged is None
+    assert outcome.status == "failed" and seen.staged is None and outcome.rows_accepted == 0
+    assert outcome.error.startswith(f"{seen.source}: ")
     words = re.sub(r"https://\S+", "<url>", outcome.error)  # the field must be named, not merely in the URL
     assert all(p in words for p in phrases), outcome.error
     assert seen.recorded[0][:2] == ("failed", outcome.error)
-    if seen.source == "azure" and outcome.error.startswith(
-        "GET "
-    ):  # Azure pages are read while fetching: the error is what raw records
+    if seen.source == "azure" and outcome.error.startswith("azure: GET "):
+        # Azure's pages are read while fetching: the fetch itself failed, and raw records its error.
         ((_, _, sha, error),) = seen.fetches
         assert sha is None and error == outcome.error
         return
-    assert outcome.error.startswith(f"{seen.source}: ")
-    # The payload that failed is archived with the reason; nothing of the source is staged.
-    failed = [(sha, error) for *_, sha, error in seen.fetches if error]
-    assert len(failed) == 1 and failed[0][0] is not None and failed[0][1] == outcome.error
+    # One raw.fetches row per payload (five SkyPilot clouds), each body kept and its reason beside it.
+    assert len(seen.fetches) == len(seen.upstream.urls(seen.source))
+    for _, _, sha, error in seen.fetches:
+        assert sha is not None and error and error.startswith(f"{seen.source}: ") and error in outcome.error
+
+
+def all_rejected(seen, *phrases: str) -> None:
+    """Every payload was read and every record rejected: the source fails, saying so with the first
+    reason. The fetches stay good: a rebuild replays them and rejects the same records again."""
+    each_url_once(seen)
+    outcome = seen.outcome
+    assert outcome.status == "failed" and outcome.rows_accepted == 0
+    assert outcome.rows_rejected == len(seen.rejects) > 0
+    assert seen.staged is None or seen.staged.is_empty()
+    prefix = f"{seen.source}: every record was rejected ({outcome.rows_rejected}); first: "
+    assert outcome.error.startswith(prefix), outcome.error
+    first = outcome.error.removeprefix(prefix)
+    assert first in {reason for _, reason, _, _ in seen.rejects} and all(p in first for p in phrases), first
+    assert seen.recorded[0][:2] == ("failed", outcome.error)
+    assert seen.fetches and all(sha and not error for _, _, sha, error in seen.fetches)
+
+
+def parser_bug(seen, exception: str) -> None:
+    """The parser raised something other than SourceError: its source fails alone, naming the
+    exception, and the payload is kept with the reason."""
+    each_url_once(seen)
+    outcome = seen.outcome
+    url = live_url(seen.source)
+    assert outcome.status == "failed" and seen.staged is None
+    assert outcome.error.startswith(f"{seen.source}: could not read {url}: {exception}: "), outcome.error
+    assert seen.recorded[0][:2] == ("failed", outcome.error)
+    ((_, fetched, sha, error),) = seen.fetches
+    assert fetched == url and sha is not None and error == outcome.error
 
 
 def landed(seen, good) -> None:
@@ -218,7 +239,11 @@ def retried_after_429(seen, good) -> None:
 
 
 def cut_short(seen, good) -> None:
-    if MODULES[seen.source].__name__ in ("sources.skypilot", "sources.epoch"):
+    if seen.source == "epoch":
+        # Epoch's first row is longer than half the file: the only row left is the cut one.
+        all_rejected(seen, "line 2 ")
+        return
+    if seen.source == "skypilot":
         # A CSV cut mid-row: the partial row is rejected naming its line, the rows before it land, and
         # nothing is invented. A cut that falls on a line end cannot be told from a shorter file.
         landed(seen, good)
@@ -236,19 +261,22 @@ def cut_short(seen, good) -> None:
 
 
 def unit_error(seen, good) -> None:
-    each_url_once(seen)
-    dataset = MODULES[seen.source].DATASET
-    if seen.outcome.status == "failed":  # every token price x1e6 is above the parser's band: nothing left
-        assert "price_band" in seen.outcome.error or "per million tokens" in seen.outcome.error
+    if seen.source == "epoch":
+        # A launch price of 3.36e10 does not fit DECIMAL(18, 9): polars raises while the parser builds
+        # its frame. A parser bug fails its own source, never the dataset's others.
+        parser_bug(seen, "ComputeError")
         return
-    band = {"price_band", "accelerator_price_band", "price_jump"}
-    rejected(seen, band)
-    if dataset == "gpu_rates":
-        assert seen.staged is None or seen.staged.is_empty()
-    else:
-        # What survives had no price to multiply (a zero-priced :free model, hardware with no launch price).
-        for column in PRICE_COLUMNS[dataset][:2]:
-            assert seen.staged is None or (seen.staged[column].drop_nulls() <= Decimal(10_000)).all()
+    if seen.source == "litellm":  # the parser refuses a payload with no token price left
+        payload_failed(seen, "holds no token price rows", "per token")
+        return
+    rejected(seen, {"price_band", "accelerator_price_band", "price_jump"})
+    if seen.source != "openrouter":
+        all_rejected(seen)
+        return
+    # What survives had no price to multiply (a zero-priced :free model) and lands.
+    landed(seen, good)
+    for column in PRICE_COLUMNS["token_prices"][:2]:
+        assert (seen.staged[column].drop_nulls() <= Decimal(10_000)).all()
 
 
 # How each source says that the field renamed_field renamed is gone.
@@ -275,7 +303,10 @@ EXPECTED = {
         seen, "missing required column" if seen.source in ("skypilot", "epoch") else "not JSON"
     ),
     "empty_list": lambda seen, good: payload_failed(seen),
-    "renamed_field": lambda seen, good: payload_failed(seen, RENAMED[seen.source]),
+    # genai_prices and Azure read record by record: each record lacking the field is rejected.
+    "renamed_field": lambda seen, good: (
+        all_rejected if seen.source in ("genai_prices", "azure") else payload_failed
+    )(seen, RENAMED[seen.source]),
     "new_field": same_rows,
     "unit_error": unit_error,
     "negative": lambda seen, good: (
@@ -342,16 +373,17 @@ def history_of(con, source: str, exclude: str = "") -> list[tuple]:
 
 BROKEN_DAYS = {
     # genai_prices is left out of the fetch failures: it falls back to its embedded default, which is
-    # data and lands (asserted in test_fault). OpenRouter and epoch are left out where a known bug
-    # bites (see the xfail tests below).
+    # data and lands (asserted in test_fault). OpenRouter's unit error and jump leave its zero-priced
+    # :free model standing, which lands (test_a_rejected_record_does_not_end_its_key_in_history); epoch
+    # has no jump: launch prices are not compared with history.
     "genai_prices": ("malformed", "unit_error", "jump"),
     "litellm": ("http_500", "malformed", "unit_error", "jump"),
     "openrouter": ("http_500", "malformed", "renamed_field"),
     "skypilot": ("http_500", "malformed", "unit_error", "jump"),
-    "azure": ("http_500", "malformed", "unit_error", "jump"),
+    "azure": ("http_500", "malformed", "renamed_field", "unit_error", "jump"),
     "vastai": ("http_500", "malformed", "unit_error", "jump"),
     "runpod": ("http_500", "malformed", "unit_error", "jump"),
-    "epoch": ("http_500", "malformed", "renamed_field"),
+    "epoch": ("http_500", "malformed", "renamed_field", "unit_error"),
 }
 BANDS = {"price_band", "accelerator_price_band"}
 
@@ -393,9 +425,7 @@ def test_invalid_payloads_leave_history_unchanged_and_the_next_run_recovers(days
         ("token_prices", "litellm", "http_500"),
         ("gpu_rates", "azure", "malformed"),
         ("accelerators", "epoch", "timeout"),
-        pytest.param(
-            "accelerators", "epoch", "unit_error", marks=pytest.mark.xfail(strict=True, reason=BUGS["crash"])
-        ),
+        ("accelerators", "epoch", "unit_error"),  # a parser bug: polars raises inside sources/epoch.py
     ],
 )
 def test_one_broken_source_does_not_block_the_others(tmp_path, dataset, broken, fault):
@@ -410,7 +440,8 @@ def test_one_broken_source_does_not_block_the_others(tmp_path, dataset, broken, 
     }
     assert flow.validate_staged(con, dataset, run_id=run_id).success
     flow.merge_staged(con, dataset, run_id=run_id)
-    assert outcomes.pop(broken).status == "failed"
+    failed = outcomes.pop(broken)
+    assert failed.status == "failed" and failed.error.startswith(f"{broken}: ")
     assert outcomes and all(o.status == "success" and o.rows_accepted > 0 for o in outcomes.values())
     landed = {s for (s,) in con.execute(f"select distinct source from history.{dataset}").fetchall()}
     assert broken not in landed and landed >= {"curated"}
@@ -429,10 +460,9 @@ def test_a_rejected_record_does_not_end_its_key_in_history(warehouse, source, fa
     assert history_of(warehouse, source, "last_seen_at") == versions
 
 
-# ---- known bugs, each pinned by a strict xfail that turns red when fixed --------------------------
+# ---- one payload at a time: rejects, unreadable payloads, payloads alike, rebuild -----------------
 
 
-@pytest.mark.xfail(strict=True, reason=BUGS["all_rejected"])
 @pytest.mark.parametrize(
     ("source", "fault"),
     [
@@ -446,33 +476,73 @@ def test_a_rejected_record_does_not_end_its_key_in_history(warehouse, source, fa
     ],
 )
 def test_a_payload_with_every_record_rejected_fails_its_source(con, source, fault):
-    seen = stage(con, source, Upstream({source: fault}), f"{source}-{fault}-all-rejected")
-    assert seen.outcome.rows_accepted == 0 and seen.rejects  # what happens today; then:
-    assert seen.outcome.status == "failed"
+    run_id = f"{source}-{fault}-all-rejected"
+    flow.begin_run(con, run_id, "refresh")
+    seen = stage(con, source, Upstream({source: fault}), run_id)
+    all_rejected(seen)
+    # The run does not say "all sources landed".
+    assert flow.finish_run(con, run_id) == "partial"
+    summary = con.execute("select summary from meta.runs where run_id = ?", [run_id]).fetchone()[0]
+    assert summary == f"failed sources: {source} ({MODULES[source].DATASET})"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flow.stage_source drops every payload of a source when a later one fails, but the earlier "
-    "fetches stay in raw.fetches with no error: `costcurve rebuild` replays them and lands rows the "
-    "incremental run never did (pipelines/flow.py, the except clause of stage_source marks only the last)",
-)
-def test_a_source_that_fails_on_one_payload_leaves_no_other_marked_good(con):
-    seen = stage(con, "skypilot", Upstream({"skypilot": "malformed"}, only="/gcp/"), "skypilot-gcp-malformed")
-    assert seen.outcome.status == "failed" and seen.staged is None
-    assert [url for _, url, _, error in seen.fetches if not error] == []
+def test_one_unreadable_payload_fails_alone_and_the_others_land(con, good):
+    """One SkyPilot cloud sends an error page: its payload is marked failed, the four others land,
+    and the source is partial, which the run reports."""
+    run_id = "skypilot-gcp-malformed"
+    flow.begin_run(con, run_id, "refresh")
+    seen = stage(con, "skypilot", Upstream({"skypilot": "malformed"}, only="/gcp/"), run_id)
+    each_url_once(seen)
+    outcome = seen.outcome
+    assert outcome.status == "partial" and outcome.error.startswith("skypilot: missing required column(s)")
+    assert seen.recorded[0][:2] == ("partial", outcome.error)
+    failed = {url: (sha, error) for _, url, sha, error in seen.fetches if error}
+    assert list(failed) == [f"{skypilot.LIVE_URL}/gcp/vms.csv"]
+    assert [sha is not None and error == outcome.error for sha, error in failed.values()] == [True]
+    assert len(seen.fetches) == len(CLOUDS)
+    # Exactly the rows the other clouds' payloads give on a good day.
+    gcp = {sha for _, url, sha, _ in good["skypilot"].fetches if "/gcp/" in url}
+    columns = list(DATASETS["gpu_rates"].schema)
+    expected = good["skypilot"].staged.filter(~pl.col("payload_sha256").is_in(list(gcp))).select(columns)
+    assert expected.height > 0 and seen.staged.select(columns).sort(columns).equals(expected.sort(columns))
+    assert flow.finish_run(con, run_id) == "partial"
+    summary = con.execute("select summary from meta.runs where run_id = ?", [run_id]).fetchone()[0]
+    assert summary == "failed sources: skypilot (gpu_rates)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="raw.archive names a fetch run:source:sha256[:16], so two URLs of one source sending the same "
-    "body in one run (two SkyPilot clouds with an identical catalog, the same error page) leave one "
-    "raw.fetches row: rebuild replays one origin and loses the other's rows (warehouse/raw.py archive)",
-)
+def test_a_rebuild_replays_only_the_payloads_a_run_could_read(tmp_path):
+    """After a run in which one SkyPilot cloud could not be read, `costcurve rebuild` replays the four
+    payloads that landed, not the unread one, and reaches the history the run built."""
+    path = tmp_path / "w.duckdb"
+    con = open_warehouse(path)
+    outcome, run_id = run_source(con, "skypilot", Upstream({"skypilot": "malformed"}, only="/gcp/"), 1)
+    assert outcome.status == "partial"
+    built = history_of(con, "skypilot")
+    con.close()
+    fresh = open_warehouse(tmp_path / "fresh.duckdb")
+    try:
+        assert rebuild.replay(fresh, path, progress=lambda message: None) == len(CLOUDS) - 1
+        assert built and history_of(fresh, "skypilot") == built
+    finally:
+        fresh.close()
+
+
 def test_every_payload_of_a_run_is_recorded_even_when_two_are_alike(con):
+    """Two SkyPilot clouds with an identical catalog are two fetches: the fetch id holds the URL."""
     body = (FIXTURES / "gpu_rates" / "skypilot_v8_lambda_vms.csv").read_bytes()
     payloads = [Fetched(f"{skypilot.LIVE_URL}/{cloud}/vms.csv", body) for cloud in ("lambda", "nebius")]
     outcome, _ = flow.stage_source(con, skypilot, run_id="alike", payloads=payloads, mode="live")
     assert outcome.status == "success"
-    urls = {u for (u,) in con.execute("select url from raw.fetches where run_id = 'alike'").fetchall()}
-    assert urls == {p.url for p in payloads}
+    urls = [u for (u,) in con.execute("select url from raw.fetches where run_id = 'alike'").fetchall()]
+    assert sorted(urls) == sorted(p.url for p in payloads)
+
+
+# ---- bugs found by this suite, fixed, and kept from coming back -----------------------------------
+
+
+def test_a_short_csv_row_is_rejected_with_its_real_field_count():
+    rows, rejects, _ = read_csv("skypilot", b"A,B,C\n1,2,3\n4,5\n", required=["A", "B", "C"])
+    assert len(rows) == 1
+    (reject,) = rejects
+    assert reject.reason == "line 3 has 2 fields, the header has 3"
+    assert reject.record["fields"] == ["4", "5"]

@@ -80,15 +80,25 @@ def test_a_new_key_has_nothing_to_jump_from(con):
     assert passed.height == 1 and not rejects
 
 
-def test_a_dated_timeline_is_compared_with_the_version_in_effect_at_each_date(con):
+def test_a_dated_version_is_the_sources_statement_and_is_never_judged(con):
     timeline = [token(input="10"), token(input="2", valid_from=date(2025, 6, 10))]
     remember(con, TOKEN_PRICES, timeline)
-    # The open-start $10 row is compared with history's $10, not with the current $2; a new dated
-    # row one hundred times cheaper than the version before it is held back, and only it.
+    # A new dated version one hundred times cheaper than the one before it is the source saying the
+    # price changed on that day (genai-prices' history holds a real 75x step): it passes.
     incoming = [*timeline, token(input="0.02", valid_from=date(2027, 1, 1))]
     passed, rejects = check(con, TOKEN_PRICES, incoming)
-    assert passed.height == 2 and list(rejects) == ["o3"]
-    assert "history version from 2025-06-10" in rejects["o3"].reason and "x1/100" in rejects["o3"].reason
+    assert passed.height == 3 and not rejects
+
+
+def test_the_undated_open_start_of_a_timeline_is_compared_with_its_open_start_version(con):
+    remember(con, TOKEN_PRICES, [token(input="10"), token(input="2", valid_from=date(2025, 6, 10))])
+    # The open start now reads $0.10: 20x below the current $2, 100x below the $10 it replaces.
+    # It is judged against the $10, and only it is held back.
+    incoming = [token(input="0.1"), token(input="2", valid_from=date(2025, 6, 10))]
+    passed, rejects = check(con, TOKEN_PRICES, incoming)
+    assert passed["valid_from"].to_list() == [date(2025, 6, 10)] and list(rejects) == ["o3"]
+    reason = rejects["o3"].reason
+    assert "history version from its open start" in reason and "10 -> 0.1 USD/MTok (x1/100)" in reason
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,9 @@ URL's query string and in an Authorization header.
 """
 
 import ast
+import csv
+import io
+import json
 import logging
 import os
 import re
@@ -93,14 +96,9 @@ def test_http_never_writes_a_key_into_errors_or_logs(failure, caplog):
     assert len(sent) <= MAX_ATTEMPTS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a key in a source's URL reaches raw.payloads.url and raw.fetches.url (flow.stage_source archives "
-    "Fetched.url as is; raw.record_failure stores module.LIVE_URL) and, through parse errors ('payload from "
-    "<url> is not JSON', the parsers' origin), meta.source_runs.error and the published snapshot. Redacting "
-    "the URL once in stage_source (sources.http._redacted) before archive and parse would close all three",
-)
 def test_a_key_in_a_source_url_reaches_neither_the_warehouse_nor_the_snapshot(home, monkeypatch):
+    """stage_source redacts every URL before archiving it and before the parser sees it as its origin:
+    a good payload, a failed fetch and a payload that cannot be read (whose error names the URL)."""
     monkeypatch.setattr(litellm, "LIVE_URL", f"{litellm.LIVE_URL}?api_key={SENTINEL}")
     with duckdb.connect(str(home / "costcurve.duckdb")) as con:
         flow.ensure(con)
@@ -190,6 +188,21 @@ def test_sql_refuses_every_write_and_file_access(baseline, monkeypatch, capsys, 
     assert "query failed" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
     assert published_files(baseline) == before
+
+
+def test_sql_csv_writes_list_and_struct_cells_as_json(baseline, monkeypatch, capsys):
+    monkeypatch.setenv("COSTCURVE_HOME", str(baseline))
+    query = (
+        "select source, warnings, [1, 2] as numbers, {'a': 1, 'b': 'x'} as pair from meta.source_runs "
+        "where len(warnings) > 0 order by source limit 1"
+    )
+    assert main(["sql", query, "--format", "csv"]) == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    with duckdb.connect(str(baseline / "published" / "costcurve.duckdb"), read_only=True) as con:
+        (warnings,) = con.execute(f"select warnings from ({query})").fetchone()
+    assert json.loads(row["pair"]) == {"a": 1, "b": "x"}
+    assert json.loads(row["numbers"]) == [1, 2]
+    assert warnings and json.loads(row["warnings"]) == warnings
 
 
 # ---- https only ----------------------------------------------------------------------------------
