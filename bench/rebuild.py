@@ -22,7 +22,7 @@ import polars as pl
 
 from bench import synthetic
 from bench.common import Result, Sizes, check, run_child, say
-from bench.merge import Merger, merge_has_slow_join
+from bench.merge import Merger
 from sources.schemas import TOKEN_PRICES
 
 START = date(2025, 1, 1)
@@ -76,8 +76,7 @@ def run_replay(sizes: Sizes, work: Path) -> Result:
         insert_s,
         "<= 3x",
         merge_s <= 3 * insert_s,
-        f"history.merge x {sizes.replay_days} days"
-        + (" (OR-join fix applied)" if merge_has_slow_join() else ""),
+        f"history.merge x {sizes.replay_days} days",
         "one INSERT of the same rows",
         notes,
     )
