@@ -16,6 +16,7 @@ shape, no records).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,6 +104,16 @@ class Dataset:
         """Build a frame with exactly this schema; missing optional fields become null."""
         names = [c.name for c in self.columns]
         return pl.DataFrame([{n: r.get(n) for n in names} for r in records], schema=self.schema, orient="row")
+
+
+def load_json(source: str, body: bytes) -> Any:
+    """A JSON payload, or SourceError naming the source when it is empty or not JSON."""
+    if not body.strip():
+        raise SourceError(source, "empty payload")
+    try:
+        return json.loads(body)
+    except ValueError as e:
+        raise SourceError(source, f"payload is not JSON ({e})") from None
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import ParseResult, SourceError
+from sources.base import ParseResult, SourceError, load_json
 from sources.gpu_rows import RateRows, RowRejected
 from sources.http import Fetched, Http
 
@@ -72,12 +72,7 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
 
 
 def _gpu_types(body: bytes) -> list[Any]:
-    if not body.strip():
-        raise SourceError(NAME, "empty payload")
-    try:
-        data = json.loads(body)
-    except ValueError as e:
-        raise SourceError(NAME, f"payload is not JSON ({e})") from None
+    data = load_json(NAME, body)
     gpu_types = ((data.get("data") or {}) if isinstance(data, dict) else {}).get("gpuTypes")
     if not isinstance(gpu_types, list):
         errors = data.get("errors") if isinstance(data, dict) else None

@@ -13,12 +13,11 @@ accepted. Interruptible bids (``min_bid``) are a floor, not a price, and are not
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import ParseResult, SourceError, to_decimal
+from sources.base import ParseResult, SourceError, load_json, to_decimal
 from sources.gpu_rows import RateRows, RowRejected
 from sources.http import Fetched, Http
 
@@ -58,12 +57,7 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
 
 
 def _offers(body: bytes) -> list[Any]:
-    if not body.strip():
-        raise SourceError(NAME, "empty payload")
-    try:
-        data = json.loads(body)
-    except ValueError as e:
-        raise SourceError(NAME, f"payload is not JSON ({e})") from None
+    data = load_json(NAME, body)
     offers = data.get("offers") if isinstance(data, dict) else data
     if not isinstance(offers, list):
         shape = f"keys {sorted(data)}" if isinstance(data, dict) else type(data).__name__

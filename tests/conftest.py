@@ -17,3 +17,16 @@ def costcurve_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def published_db(tmp_path_factory):
+    """One offline refresh shared by the tests that only read its snapshot (it costs seconds).
+    Returns the published snapshot's path."""
+    from pipelines.cli import main
+
+    home = tmp_path_factory.mktemp("refreshed")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COSTCURVE_HOME", str(home))
+        assert main(["refresh", "--offline"]) == 0
+    return home / "published" / "costcurve.duckdb"
