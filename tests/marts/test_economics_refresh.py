@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import duckdb
 import pytest
 import sqlglot
 from sqlglot import exp
 
 import core
-from pipelines.cli import main
 from warehouse.models import MODELS_DIR
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -26,19 +23,9 @@ MARTS = (
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory):
-    """One offline refresh shared by this module's read-only tests (it costs seconds)."""
-    home = tmp_path_factory.mktemp("economics")
-    old = os.environ.get("COSTCURVE_HOME")
-    os.environ["COSTCURVE_HOME"] = str(home)
-    try:
-        assert main(["refresh", "--offline"]) == 0
-    finally:
-        if old is None:
-            del os.environ["COSTCURVE_HOME"]
-        else:
-            os.environ["COSTCURVE_HOME"] = old
-    con = duckdb.connect(str(home / "published" / "costcurve.duckdb"), read_only=True)
+def snapshot(published_db):
+    """The shared offline refresh's published snapshot (tests/conftest.py), read-only."""
+    con = duckdb.connect(str(published_db), read_only=True)
     yield con
     con.close()
 
