@@ -2,13 +2,12 @@
 
 Each statement of the merge is timed separately (`Merger`), so the figure says which step dominates.
 An earlier merge joined on ``(h.valid_to is null or h.valid_to > eff_from)``: DuckDB cannot hash-join
-on an OR and fell back to a nested loop (about an hour at this size); history.py now compares with
-``coalesce(h.valid_to, date '9999-12-31')``.
+on an OR and fell back to a nested loop (about an hour at this size); history.py compares with
+``coalesce(h.valid_to, 'infinity'::date)``.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,12 +29,13 @@ class Merger:
         self.con = con
         self.steps: dict[str, float] = {}
 
+    def register(self, name: str, frame) -> None:
+        self.con.register(name, frame)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
     def execute(self, sql: str, params=None):
-        # history.merge hands its frame to DuckDB as the local `incoming` (a replacement scan looks
-        # for it in the caller's frame, which is now this method's): register it by name instead.
-        caller = sys._getframe(1).f_locals
-        if "from incoming" in sql and "incoming" in caller:
-            self.con.register("incoming", caller["incoming"])
         start = time.perf_counter()
         result = self.con.execute(sql, params) if params is not None else self.con.execute(sql)
         label = _label(sql)
@@ -53,13 +53,17 @@ def _label(sql: str) -> str:
         ("comment on", "ensure (comments, create if missing)"),
         ("create table if not exists", "ensure (comments, create if missing)"),
         ("duckdb_columns", "ensure (comments, create if missing)"),
-        ("temp table _inc", "_inc: effective start, dedupe, row hash"),
-        ("temp table _match", "_match: join snapshot to versions in effect"),
+        ("temp table _seg", "_seg: segments, dedupe, row hash"),
+        ("temp table _spoken", "_spoken: listed and vanished keys of the scope"),
+        ("temp table _window", "_window: where this payload wins"),
+        ("temp table _old", "_old: versions in the window"),
+        ("temp table _new", "_new: pieces coalesced"),
+        ("temp table _kept", "_kept: keys whose version already spans the window"),
         ("set last_seen_at", "update unchanged (last_seen_at)"),
-        ("row_hash = m.row_hash", "update corrected in place"),
-        ("insert into", "insert new versions"),
-        ("next_from", "_relink: valid_to of touched keys"),
-        ("anti join _inc", "_close_missing: close vanished keys"),
+        ("insert into superseded", "supersede replaced versions"),
+        ("delete from history", "supersede replaced versions"),
+        ("insert into history", "insert new versions"),
+        ("observations", "record the observation"),
     ):
         if marker in words:
             return name

@@ -1,7 +1,9 @@
 """Dagster assets: one per table, each a thin call into pipelines.flow.
 
-Per dataset: ``staging/<dataset>`` (fetch, archive, parse all its sources) with a blocking GX
-check, then ``history/<dataset>`` (SCD2 merge). One asset per SQL model file, then ``publish``.
+Per dataset: ``staging/<dataset>`` (flow.stage: fetch, archive, parse, rules and GX validation of
+all its sources) with a blocking check that reads the verdict, then ``history/<dataset>``
+(flow.merge, which itself refuses a blocked batch). One asset per SQL model file, then ``publish``.
+Every asset uses the run's one connection (pipelines.resources.Warehouse).
 """
 
 from datetime import timedelta
@@ -36,9 +38,14 @@ def _staging(dataset_name: str):
         ),
     )
     def staging(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: RefreshSettings):
-        with warehouse.connect() as con:
-            flow.begin_run(con, context.run_id, "refresh")
-            outcomes = flow.stage_dataset(con, dataset_name, run_id=context.run_id, offline=settings.offline)
+        staged = flow.stage(
+            warehouse.con,
+            dataset_name,
+            flow.feeds(dataset_name),
+            run_id=warehouse.run_id,
+            offline=settings.offline,
+        )
+        outcomes = staged.outcomes
         for o in outcomes:
             if o.status == "failed":
                 context.log.warning(f"{o.source}: {o.error}")
@@ -46,6 +53,7 @@ def _staging(dataset_name: str):
             metadata={
                 "rows": sum(o.rows_accepted for o in outcomes),
                 "rejected": sum(o.rows_rejected for o in outcomes),
+                "validation": staged.verdict.summary,
                 "sources": dg.MetadataValue.md(
                     "| source | mode | status | rows | rejected |\n|---|---|---|---|---|\n"
                     + "\n".join(
@@ -60,16 +68,26 @@ def _staging(dataset_name: str):
         asset=staging,
         name="gx_suite",
         blocking=True,
-        description="Great Expectations suite; failing rows go to quarantine, a broken batch blocks the merge.",
+        description=(
+            "What the Great Expectations suite decided while staging (meta.validations): failing rows "
+            "went to quarantine, and a broken batch blocks the merge. Reads the verdict, changes nothing."
+        ),
     )
-    def gx_suite(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        with warehouse.connect() as con:
-            outcome = flow.validate_staged(con, dataset_name, run_id=context.run.run_id)
+    def gx_suite(warehouse: Warehouse):
+        verdict = flow.staged_verdict(warehouse.con, dataset_name)
+        if verdict is None:
+            return dg.AssetCheckResult(passed=False, description=f"{dataset_name}: nothing was staged")
         return dg.AssetCheckResult(
-            passed=outcome.success,
+            passed=verdict.success,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=outcome.summary,
-            metadata={"rejected": len(outcome.rejected), "rows": outcome.passed.height},
+            description=verdict.summary,
+            metadata={
+                "run_id": verdict.run_id,
+                "rows": verdict.rows,
+                "rejected": verdict.rejected,
+                "rejected_share": verdict.rejected / verdict.rows if verdict.rows else 0.0,
+                "rules_broken": ", ".join(verdict.rules_broken) or "none",
+            },
         )
 
     return staging, gx_suite
@@ -83,13 +101,18 @@ def _history(dataset_name: str):
         description=f"Full SCD2 history. {DATASETS[dataset_name].doc}",
         kinds={"duckdb"},
     )
-    def history_asset(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        with warehouse.connect() as con:
-            inserted = flow.merge_staged(con, dataset_name, run_id=context.run_id)
-            total = con.execute(f"select count(*) from history.{dataset_name}").fetchone()[0]
-            preview = _preview(con, f"history.{dataset_name}", order="last_seen_at desc")
+    def history_asset(warehouse: Warehouse):
+        con = warehouse.con
+        stats = flow.merge(con, dataset_name, run_id=warehouse.run_id)
+        total = con.execute(f"select count(*) from history.{dataset_name}").fetchone()[0]
         return dg.MaterializeResult(
-            metadata={"versions_inserted": inserted, "rows": total, "preview": preview}
+            metadata={
+                "versions_inserted": stats.inserted,
+                "keys_closed": stats.closed,
+                "keys_held_open": stats.held_open,
+                "rows": total,
+                "preview": _preview(con, f"history.{dataset_name}", order="last_seen_at desc"),
+            }
         )
 
     return history_asset
@@ -102,8 +125,8 @@ def _history(dataset_name: str):
     description="The assumption set (assumptions.toml or $COSTCURVE_ASSUMPTIONS) the marts read.",
 )
 def assumptions(warehouse: Warehouse):
-    with warehouse.connect() as con:
-        set_id = flow.write_assumptions(con)
+    with flow.step(warehouse.con, warehouse.run_id, "assumptions"):
+        set_id = flow.write_assumptions(warehouse.con)
     return dg.MaterializeResult(metadata={"assumption_set_id": set_id})
 
 
@@ -121,12 +144,13 @@ def _model(model: sql_models.Model):
         kinds={"duckdb", "sql"},
     )
     def model_asset(warehouse: Warehouse):
-        with warehouse.connect() as con:
-            flow.create_macros(con)
-            rows = sql_models.build(con, model)
-            preview = _preview(con, model.table)
+        rows = flow.build_model(warehouse.con, warehouse.run_id, model)
         return dg.MaterializeResult(
-            metadata={"rows": rows, "preview": preview, "sql": dg.MetadataValue.path(str(model.path))}
+            metadata={
+                "rows": rows,
+                "preview": _preview(warehouse.con, model.table),
+                "sql": dg.MetadataValue.path(str(model.path)),
+            }
         )
 
     return model_asset
@@ -140,11 +164,13 @@ MART_KEYS = [dg.AssetKey([m.schema, m.name]) for m in MODELS]
     key=["publish"],
     deps=MART_KEYS + [dg.AssetKey(["history", d]) for d in DATASETS],
     group_name="publish",
-    description="Read-only snapshot published/costcurve.duckdb (atomic rename) and Parquet per mart.",
+    description=(
+        "Read-only snapshot published/costcurve.duckdb, Parquet per mart, report, Data Docs and manifest, "
+        "swapped in together."
+    ),
 )
-def publish(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    with warehouse.connect() as con:
-        path = flow.publish_all(con, context.run_id)
+def publish(warehouse: Warehouse):
+    path = flow.publish(warehouse.con, warehouse.run_id)
     return dg.MaterializeResult(metadata={"snapshot": dg.MetadataValue.path(str(path))})
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from warehouse import db, meta
@@ -31,10 +33,10 @@ def _published(allow_files: bool = False):
         raise CliError(
             f"no published warehouse at {path}: run `costcurve refresh --offline` (or `make run`) first"
         )
-    # Read-only, and no reading or writing of other files (read_csv, COPY, ATTACH) unless asked for;
-    # lock_configuration stops a query from switching that back on.
-    config = {} if allow_files else {"enable_external_access": False, "lock_configuration": True}
-    return duckdb.connect(str(path), read_only=True, config=config)
+    from pipelines import sandbox
+
+    # Read-only, no file access unless asked for, no extension, settings locked: see pipelines/sandbox.py.
+    return duckdb.connect(str(path), read_only=True, config=sandbox.config(allow_files))
 
 
 def cmd_refresh(args) -> int:
@@ -55,17 +57,20 @@ def cmd_refresh(args) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=False,
         )
-    for event in result.all_events:
-        if event.event_type_value == "STEP_SUCCESS":
-            err.print(f"  [green]✓[/] {event.step_key}")
-        elif event.event_type_value == "STEP_FAILURE":
-            err.print(f"  [red]✗[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
-    if not result.success:
-        err.print(
-            "[red]refresh failed[/]: the published warehouse was left as it was. "
-            "Fix the error above and run `costcurve refresh` again."
-        )
-        return 1
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS":
+                err.print(f"  [green]✓[/] {event.step_key}")
+            elif event.event_type_value == "STEP_FAILURE":
+                err.print(f"  [red]✗[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
+        if not result.success:
+            with db.working() as con:
+                status, summary = con.execute(
+                    "select status, summary from meta.runs where run_id = ?", [result.run_id]
+                ).fetchone()
+            err.print(
+                f"[red]refresh {status}[/]: {summary}. Fix the error above and run `costcurve refresh` again."
+            )
+            return 1
     _summary()
     return 0
 
@@ -114,7 +119,8 @@ def _status_table(con) -> Table:
     rows = con.execute(
         """
         select s.dataset, s.source, s.mode, s.status, s.rows_accepted, s.rows_rejected, s.versions_inserted,
-               s.observed_at, coalesce(s.error, array_to_string(s.warnings, '; '))
+               s.keys_closed, s.keys_held_open, s.observed_at,
+               concat_ws('; ', s.error, array_to_string(s.warnings, '; '))
         from meta.source_runs s
         where s.run_id = (select run_id from meta.runs where kind = 'refresh' order by started_at desc limit 1)
         order by s.dataset, s.source
@@ -129,30 +135,77 @@ def _status_table(con) -> Table:
         "accepted",
         "rejected",
         "new versions",
+        "closed",
+        "held open by rejects",
         "observed",
         "notes",
     ):
         table.add_column(col)
     for r in rows:
-        style = {"failed": "red", "skipped": "dim"}.get(r[3], "")
         table.add_row(
-            *(str(v) if v is not None else "" for v in (*r[:7], f"{r[7]:%Y-%m-%d %H:%M}", r[8])), style=style
+            *(str(v) if v is not None else "" for v in (*r[:9], f"{r[9]:%Y-%m-%d %H:%M}", r[10])),
+            style=_SOURCE_STYLE.get(r[3], ""),
         )
     return table
 
 
+_SOURCE_STYLE = {"failed": "red", "partial": "yellow", "skipped": "dim"}
+# `costcurve status` exits with: 0 the last run succeeded and every source is fresh; 1 it was
+# partial, or a source is stale; 2 it failed or died (and 2 for any error, as every command).
+_EXIT = {"success": 0, "partial": 1}
+_SOURCE_COLUMNS = (
+    "source",
+    "dataset",
+    "mode",
+    "status",
+    "last_success",
+    "rows_accepted",
+    "rows_rejected",
+    "keys_closed",
+    "keys_held_open",
+    "error",
+    "warnings",
+)
+
+
+def _status_source(stack: ExitStack):
+    """Where run records are true: the working warehouse, read under the writer lock (a failed run
+    that published nothing is there too). While a writer holds it, the published snapshot, said so."""
+    if not db.working_path().exists():
+        return _published(), None
+    try:
+        stack.enter_context(writer_lock("status"))
+    except AlreadyRunning as e:
+        return _published(), f"{e}; showing the last published run"
+    import duckdb
+
+    con = duckdb.connect(str(db.working_path()), read_only=True)
+    stack.callback(con.close)
+    return con, None
+
+
 def cmd_status(args) -> int:
-    con = _published()
+    with ExitStack() as stack:
+        con, note = _status_source(stack)
+        return _status(con, note, args.format)
+
+
+def _status(con, note: str | None, fmt: str) -> int:
     last = con.execute(
         "select run_id, kind, started_at, finished_at, status, summary from meta.runs order by started_at desc limit 1"
     ).fetchone()
+    if last is None:
+        raise CliError("no run yet: run `costcurve refresh --offline` (or `make run`) first")
+    if last[4] == "running" and note is None:
+        # Read under the writer lock: no process is running it any more.
+        last = (*last[:4], "died", "its process ended before the run finished")
     sources = con.execute(
         """
         select source, dataset, arg_max(mode, observed_at) as mode, arg_max(status, observed_at) as status,
                max(observed_at) filter (where status = 'success') as last_success,
-               arg_max(rows_accepted, observed_at) as rows_accepted,
-               arg_max(rows_rejected, observed_at) as rows_rejected,
-               arg_max(error, observed_at) as error
+               arg_max(rows_accepted, observed_at), arg_max(rows_rejected, observed_at),
+               arg_max(keys_closed, observed_at), arg_max(keys_held_open, observed_at),
+               arg_max(error, observed_at), arg_max(warnings, observed_at)
         from meta.source_runs group by source, dataset order by dataset, source
         """
     ).fetchall()
@@ -164,56 +217,36 @@ def cmd_status(args) -> int:
     }
     quarantined = con.execute("select count(*) from quarantine.rejected_rows").fetchone()[0]
     now = datetime.now(UTC)
-
-    def stale(last_success) -> bool:
-        return last_success is None or now - last_success > meta.STALE_AFTER
-
-    if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "last_run": dict(
-                        zip(
-                            ("run_id", "kind", "started_at", "finished_at", "status", "summary"),
-                            last,
-                            strict=True,
-                        )
-                    )
-                    if last
-                    else None,
-                    "sources": [
-                        dict(
-                            zip(
-                                (
-                                    "source",
-                                    "dataset",
-                                    "mode",
-                                    "status",
-                                    "last_success",
-                                    "rows_accepted",
-                                    "rows_rejected",
-                                    "error",
-                                ),
-                                s,
-                                strict=True,
-                            )
-                        )
-                        | {
-                            "age_hours": None
-                            if s[4] is None
-                            else round((now - s[4]).total_seconds() / 3600, 2)
-                        }
-                        for s in sources
-                    ],
-                    "history_rows": history,
-                    "quarantined_rows": quarantined,
-                },
-                default=str,
-                indent=2,
-            )
+    stale = [s for s in sources if s[3] != "skipped" and (s[4] is None or now - s[4] > meta.STALE_AFTER)]
+    code = max(_EXIT.get(last[4], 2), 1 if stale else 0)
+    if fmt == "json":
+        run = dict(
+            zip(("run_id", "kind", "started_at", "finished_at", "status", "summary"), last, strict=True)
         )
-        return 0
-    out.print(f"Last run: {last[0]} ({last[1]}) {last[4]} at {last[2]:%Y-%m-%d %H:%M} UTC — {last[5]}")
+        listed = [
+            dict(zip(_SOURCE_COLUMNS, s, strict=True))
+            | {
+                "age_hours": None if s[4] is None else round((now - s[4]).total_seconds() / 3600, 2),
+                "stale": s in stale,
+            }
+            for s in sources
+        ]
+        status = {
+            "last_run": run,
+            "note": note,
+            "sources": listed,
+            "history_rows": history,
+            "quarantined_rows": quarantined,
+            "exit_code": code,
+        }
+        print(json.dumps(status, default=str, indent=2))
+        return code
+    if note:
+        err.print(f"[yellow]{note}[/]")
+    style = {0: "green", 1: "yellow"}.get(_EXIT.get(last[4], 2), "red")
+    out.print(
+        f"Last run: {last[0]} ({last[1]}) [{style}]{last[4]}[/] at {last[2]:%Y-%m-%d %H:%M} UTC — {last[5]}"
+    )
     table = Table(title="Sources")
     for col in (
         "dataset",
@@ -224,13 +257,16 @@ def cmd_status(args) -> int:
         "age",
         "accepted",
         "rejected",
-        "error",
+        "closed",
+        "held open by rejects",
+        "error / warnings",
     ):
         table.add_column(col)
     for s in sources:
         age = "never" if s[4] is None else f"{(now - s[4]).total_seconds() / 3600:.1f} h"
-        if stale(s[4]) and s[3] != "skipped":
+        if s in stale:
             age += " STALE"
+        notes = "; ".join(filter(None, [s[9], *(s[10] or [])]))
         table.add_row(
             s[1],
             s[0],
@@ -238,10 +274,9 @@ def cmd_status(args) -> int:
             s[3],
             "" if s[4] is None else f"{s[4]:%Y-%m-%d %H:%M}",
             age,
-            str(s[5]),
-            str(s[6]),
-            s[7] or "",
-            style="red" if s[3] == "failed" else "",
+            *(str(v) if v is not None else "" for v in s[5:9]),
+            notes,
+            style=_SOURCE_STYLE.get(s[3], ""),
         )
     out.print(table)
     out.print(
@@ -249,48 +284,54 @@ def cmd_status(args) -> int:
         + ", ".join(f"{k} {v:,}" for k, v in history.items())
         + f"; quarantined rows: {quarantined:,}"
     )
-    return 0
+    return code
 
 
 def cmd_sql(args) -> int:
-    query = (
-        Path(args.query).read_text()
-        if args.query.endswith(".sql") and Path(args.query).is_file()
-        else args.query
-    )
+    import polars as pl
+
+    from pipelines import export, sandbox
+
+    query = args.query
+    # A query never ends in ".sql" (a quoted name ends in a quote), a script's path always does.
+    if query.strip().endswith(".sql"):
+        path = Path(query.strip())
+        try:
+            query = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CliError(
+                f"{path}: no such file: give the path of a .sql file, or the query itself"
+            ) from None
+        except OSError as e:
+            raise CliError(f"{path}: {e.strerror}: give the path of a readable .sql file") from None
+        except UnicodeDecodeError:
+            raise CliError(f"{path}: not UTF-8 text: save the script as UTF-8") from None
     con = _published(allow_files=args.allow_files)
     try:
-        rel = con.sql(query)
-    except Exception as e:  # duckdb raises many error types; all are the user's query to fix
-        raise CliError(f"query failed: {e}") from None
-    if rel is None:
-        return 0
-    if args.format == "csv":
-        import polars as pl
-
-        frame = rel.pl()
-        # CSV has no lists or structs: such a cell is written as its JSON text.
-        nested = [c for c, t in frame.schema.items() if t.is_nested()]
-        frame.with_columns(
-            pl.col(c).map_elements(
-                # polars hands a list cell over as a Series.
-                lambda v: json.dumps(v.to_list() if isinstance(v, pl.Series) else v, default=str),
-                return_dtype=pl.String,
-            )
-            for c in nested
-        ).write_csv(sys.stdout)
-    elif args.format == "json":
-        print(json.dumps(rel.pl().to_dicts(), default=str, indent=2))
-    else:
-        frame = rel.pl()
-        table = Table(*frame.columns)
-        for row in frame.iter_rows():
-            table.add_row(*("" if v is None else str(v) for v in row))
-        out.print(table)
+        frame = sandbox.run(con, query, timeout_s=args.timeout)
+    except sandbox.QueryError as e:
+        raise CliError(str(e)) from None
+    finally:
+        con.close()
+    with export.piped():
+        if args.format == "csv":
+            try:
+                export.write_csv(frame, sys.stdout)
+            except pl.exceptions.PolarsError as e:
+                raise CliError(sandbox.failure(e)) from None
+        elif args.format == "json":
+            print(json.dumps(frame.to_dicts(), default=str, indent=2))
+        else:
+            table = Table(*frame.columns)
+            for row in frame.iter_rows():
+                table.add_row(*("" if v is None else str(v) for v in row))
+            out.print(table)
     return 0
 
 
 def cmd_ingest(args) -> int:
+    import duckdb
+
     from pipelines import flow, registry
     from sources.http import Fetched
 
@@ -307,55 +348,61 @@ def cmd_ingest(args) -> int:
         else datetime.now(UTC)
     )
     dataset = registry.DATASET_ALIASES.get(args.dataset, args.dataset)
+    feed = flow.Feed(module, [Fetched(str(path.resolve()), path.read_bytes())], "file", observed_at)
     run_id = flow.new_run_id("ingest")
     with writer_lock("ingest"), db.working() as con:
         flow.ensure(con)
         flow.begin_run(con, run_id, "ingest")
-        outcome, frames = flow.stage_source(
-            con,
-            module,
-            run_id=run_id,
-            payloads=[Fetched(str(path.resolve()), path.read_bytes())],
-            mode="file",
-            observed_at=observed_at,
-        )
-        if outcome.status == "failed":
-            flow.finish_run(con, run_id)
-            raise CliError(f"{outcome.error} (the file was archived in raw.fetches; nothing reached history)")
-        flow.write_staging(con, dataset, frames)
-        validation = flow.validate_staged(con, dataset, run_id=run_id)
-        if not validation.success:
-            flow.finish_run(con, run_id)
-            raise CliError(f"validation blocked the merge: {validation.summary}")
-        inserted = flow.merge_staged(con, dataset, run_id=run_id)
-        flow.build_models(con)
-        flow.publish_all(con, run_id)
+        try:
+            staged, stats = flow.run(con, dataset, [feed], run_id=run_id)
+            (outcome,) = staged.outcomes
+            if outcome.status == "failed" or stats is None:
+                flow.finish_run(con, run_id)
+                cause = outcome.error if outcome.status == "failed" else staged.verdict.summary
+                raise CliError(
+                    f"{'validation blocked the merge: ' if stats is None else ''}{cause} "
+                    "(the file was archived in raw.fetches; nothing reached history)"
+                )
+            flow.build_models(con, run_id)
+            flow.publish(con, run_id)
+        except (OSError, duckdb.Error) as e:
+            flow.close_run(con, run_id)
+            raise CliError(
+                f"ingest failed: {type(e).__name__}: {e}. The published warehouse was left as it was; "
+                "`costcurve status` shows the run"
+            ) from None
     err.print(
-        f"{dataset} <- {path.name} ({module.NAME}): {outcome.rows_accepted} rows accepted, "
-        f"{outcome.rows_rejected + len(validation.rejected)} rejected, {inserted} new history versions"
+        f"{dataset} <- {path.name} ({module.NAME}): {outcome.rows_accepted} rows stored, "
+        f"{outcome.rows_rejected} rejected, {stats.inserted} new history versions, {stats.closed} keys closed, "
+        f"{stats.held_open} held open by rejects"
     )
     for w in outcome.warnings[:10]:
-        err.print(f"  warning: {w}")
+        err.print(f"  [yellow]warning:[/] {w}")
     return 0
 
 
 def cmd_changes(args) -> int:
+    from pipelines import export
     from pipelines.changes import NoChangeFeed, as_table, changes
 
     try:
         since = date.fromisoformat(args.since)
     except ValueError:
         raise CliError(f"--since {args.since!r} is not a date: use YYYY-MM-DD") from None
+    con = _published()
     try:
-        frame = changes(_published(), since)
+        frame = changes(con, since)
     except NoChangeFeed as e:
         raise CliError(str(e)) from None
-    if args.format == "csv":
-        frame.write_csv(sys.stdout)
-    elif args.format == "json":
-        print(json.dumps(frame.to_dicts(), default=str, indent=2))
-    else:
-        out.print(as_table(frame, f"Price changes since {since} ({frame.height})"))
+    finally:
+        con.close()
+    with export.piped():
+        if args.format == "csv":
+            export.write_csv(frame, sys.stdout)
+        elif args.format == "json":
+            print(json.dumps(frame.to_dicts(), default=str, indent=2))
+        else:
+            out.print(as_table(frame, f"Price changes since {since} ({frame.height})"))
     return 0
 
 
@@ -371,6 +418,8 @@ def cmd_docs(args) -> int:
 
 
 def cmd_rebuild(args) -> int:
+    import duckdb
+
     from pipelines.rebuild import rebuild
 
     with writer_lock("rebuild"):
@@ -378,6 +427,10 @@ def cmd_rebuild(args) -> int:
             path = rebuild(progress=lambda message: err.print(f"  {message}"))
         except FileNotFoundError as e:
             raise CliError(f"{e}: run `costcurve refresh` first") from None
+        except (OSError, duckdb.Error) as e:
+            raise CliError(
+                f"rebuild failed: {type(e).__name__}: {e}. The working warehouse was left as it was"
+            ) from None
     err.print(f"rebuilt {path} from its raw archive and published it")
     return 0
 
@@ -388,16 +441,34 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("refresh", help="run the daily refresh in this process and publish")
     r.add_argument("--offline", action="store_true", help="use only the embedded defaults (no network)")
     r.set_defaults(func=cmd_refresh)
-    s = sub.add_parser("sql", help="query the published warehouse (read-only)")
-    s.add_argument("query", help="a SQL query, or a path to a .sql file")
+    from pipelines.sandbox import DEFAULT_TIMEOUT_S
+
+    s = sub.add_parser(
+        "sql",
+        help="query the published warehouse (read statements only)",
+        description="Run read statements (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) on the published "
+        "warehouse. Writes, COPY, EXPORT, ATTACH, INSTALL/LOAD, SET and PRAGMA settings are refused.",
+    )
+    s.add_argument("query", help="a SQL query, or a path ending in .sql")
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
     s.add_argument(
         "--allow-files",
         action="store_true",
-        help="let the query read local files (read_csv, read_parquet); off by default",
+        help="let the query read local files (read_csv, read_parquet, read_json, read_duckdb); "
+        "it still cannot write one. Off by default",
+    )
+    s.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop a query that runs longer (default {DEFAULT_TIMEOUT_S:g}; 0 = no limit)",
     )
     s.set_defaults(func=cmd_sql)
-    st = sub.add_parser("status", help="last run, and per source: mode, rows, freshness, errors")
+    st = sub.add_parser(
+        "status",
+        help="last run, and per source: mode, rows, freshness, errors; exits 0 ok, 1 partial or stale, 2 failed",
+    )
     st.add_argument("--format", choices=("table", "json"), default="table")
     st.set_defaults(func=cmd_status)
     i = sub.add_parser("ingest", help="load a saved payload file through the same path as a live fetch")
@@ -423,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (CliError, AlreadyRunning) as e:
-        err.print(f"[red]error:[/] {e}")
+        # The message quotes the user's query and values: a "[/x]" in them is text, not rich markup.
+        err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
 
 

@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.assets import ASSETS, CHECKS
 from pipelines.resources import RefreshSettings, Warehouse
 from warehouse import db, meta
+from warehouse.lock import writer_lock
 
 # One DuckDB file has one writing process: every step of the refresh runs in this process.
 daily_refresh = dg.define_asset_job(
@@ -16,12 +17,11 @@ daily_refresh = dg.define_asset_job(
 
 @dg.run_failure_sensor(monitored_jobs=[daily_refresh], default_status=dg.DefaultSensorStatus.RUNNING)
 def record_failed_refresh(context: dg.RunFailureSensorContext):
-    """A scheduled run that dies leaves meta.runs saying so, for `costcurve status` and dashboards."""
-    with db.working() as con:
+    """A scheduled run that dies leaves meta.runs saying so, for `costcurve status` and dashboards.
+    Under the writer lock, like every writer; a run that already recorded its failure keeps its words."""
+    with writer_lock("run-failure sensor"), db.working() as con:
         meta.ensure(con)
-        meta.finish_run(
-            con, context.dagster_run.run_id, "failed", context.failure_event.message or "run failed"
-        )
+        meta.fail_run(con, context.dagster_run.run_id, context.failure_event.message or "run failed")
 
 
 defs = dg.Definitions(

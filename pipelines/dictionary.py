@@ -22,6 +22,8 @@ _INTRO = {
     "marts": "Derived tables for analysts and dashboards, one `.sql` file each in `dbt_like_models/marts/`.",
     "meta": "Run bookkeeping: what ran, in which mode, with how many rows, and what failed.",
     "quarantine": "Rows a parser or validation rule refused, with the reason.",
+    "superseded": "Versions of history the warehouse once recorded and later replaced (a correction, a "
+    "closing, a late payload, a rebuild), with `superseded_at`; read with `<dataset>_as_known(day, known_at)`.",
 }
 
 

@@ -1,14 +1,31 @@
-"""The daily flow as plain functions (Dagster assets, `ingest` and `rebuild` all call these):
-fetch -> archive raw -> parse -> stage -> validate -> merge into history.
+"""The one flow every run takes: refresh (the Dagster assets), `ingest`, `rebuild` and the tests.
 
-One source failing never stops the others: its error is recorded in ``meta.source_runs`` in
-words and the rest of the dataset still lands.
+    fetch -> archive raw -> parse -> rules -> GX validation -> staging -> merge into history
+
+``stage`` takes a dataset's feeds as far as staging and records the validation verdict in
+``meta.validations``; ``merge`` takes the staged batch into history; ``run`` is both. Dagster calls
+the halves from its staging and history assets, and its asset check only reads the verdict. The
+failure rules, all here:
+
+- One source failing never stops the others: its error is recorded in ``meta.source_runs`` in
+  words and the rest of the dataset still lands. A payload that cannot be read fails alone.
+- A record the parser, a rule or the GX suite refuses goes to quarantine with its natural key and
+  the payload it came from, and never reaches history; history keeps that key as it was (held).
+- A batch the suite judges unusable (wrong structure, most rows rejected) is blocked: it is staged,
+  so it can be looked at, and the merge refuses it.
+- A payload cut short or mostly rejected closes no key in history, and its source warns so.
+- A step that fails (merge, models, publish) is recorded with its cause in ``meta.run_failures``,
+  and a run's status is computed from what reached history and what was published.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -17,13 +34,27 @@ import duckdb
 import polars as pl
 
 from pipelines import registry, rules
-from sources.base import Reject, SourceError
+from sources.base import Dataset, Reject, SourceError
 from sources.http import Fetched, FetchError, Http, redact
 from sources.schemas import DATASETS
-from warehouse import history, meta, quarantine, raw
+from warehouse import db, history, meta, quarantine, raw
+from warehouse import publish as published
 
+NOT_PUBLISHED = "nothing published: the published warehouse is still the previous one"
 STAGING_EXTRA = {"payload_sha256": pl.Utf8, "observed_at": pl.Datetime("us", "UTC")}
-HISTORY_SCOPE = ("source", "provider")
+PAYLOADS = "staging.payloads"
+_PAYLOAD = "_payload"
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One source's input: fetched now (``payloads`` None: live, else its embedded default), or given
+    (a file for `ingest`, the archive for `rebuild`) with its mode and observation time."""
+
+    module: ModuleType
+    payloads: list[Fetched] | None = None
+    mode: str | None = None
+    observed_at: datetime | None = None
 
 
 @dataclass
@@ -36,9 +67,72 @@ class SourceOutcome:
     rows_accepted: int = 0
     rows_rejected: int = 0
     versions_inserted: int = 0
+    versions_superseded: int = 0
+    keys_closed: int = 0
+    keys_held_open: int = 0
     duration_s: float = 0.0
+    observed_at: datetime | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Payload:
+    """One payload a parser could read, as far as the flow took it."""
+
+    source: str
+    url: str
+    sha256: str
+    observed_at: datetime
+    records: int  # rows the parser produced plus the records it rejected
+    cut_short: bool
+    rows: pl.DataFrame
+    rejects: list[Reject]
+    rejected_records: int
+
+    @property
+    def complete(self) -> bool:
+        """A whole snapshot, which may close keys: not cut short, and not mostly rejected (then a
+        missing key is more likely a rejected one than one gone)."""
+        return not self.cut_short and self.rejected_records * 2 <= self.records
+
+    def incomplete_warning(self) -> str:
+        why = (
+            "was cut short"
+            if self.cut_short
+            else f"had {self.rejected_records} of its {self.records} records rejected"
+        )
+        return f"payload {self.url} {why}: it closes no key in history"
+
+    def held(self) -> list[dict]:
+        """The natural keys of its rejected records. A reject that names no key holds nothing (see
+        docs/reliability.md): holding every key for it would let one unidentifiable record keep a
+        whole feed from ever closing."""
+        keys = {json.dumps(r.key, default=str, sort_keys=True) for r in self.rejects if r.key is not None}
+        return [json.loads(k) for k in sorted(keys)]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What validation decided about one dataset's staged batch (a row of meta.validations)."""
+
+    run_id: str
+    dataset: str
+    success: bool
+    rows: int
+    rejected: int
+    rules_broken: list[str]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    outcomes: list[SourceOutcome]
+    verdict: Verdict
+
+
+class BlockedBatch(Exception):
+    """The staged batch's validation verdict is blocked: it never merges."""
 
 
 # Per process and database file: every asset of a refresh opens the warehouse, and creating tables,
@@ -63,8 +157,81 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     meta.ensure(con)
     for dataset in DATASETS.values():
         history.ensure(con, dataset)
+    con.execute(
+        f"""create table if not exists {PAYLOADS} (
+                dataset varchar not null, payload_sha256 varchar not null,
+                observed_at timestamptz not null, source varchar not null,
+                complete boolean not null, held json not null)"""
+    )
     if path:
         _ENSURED.add(path)
+
+
+@contextmanager
+def step(con: duckdb.DuckDBPyConnection, run_id: str, name: str) -> Iterator[None]:
+    """Record a failure of the block in meta.run_failures with its cause, then let it propagate."""
+    try:
+        yield
+    except Exception as e:
+        # Recording must never hide the cause: a database that cannot take the row (disk full) is
+        # left to the run-failure sensor.
+        with suppress(duckdb.Error):
+            meta.record_failure(con, run_id, name, e)
+        raise
+
+
+def feeds(dataset_name: str) -> list[Feed]:
+    """Every source of the dataset, fetched now."""
+    return [Feed(module) for module in registry.modules(dataset_name)]
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    dataset_name: str,
+    sources: list[Feed],
+    *,
+    run_id: str,
+    offline: bool = False,
+    http: Http | None = None,
+) -> tuple[Staged, history.MergeStats | None]:
+    """Stage, validate and, unless validation blocked the batch, merge; the stats are None then."""
+    staged = stage(con, dataset_name, sources, run_id=run_id, offline=offline, http=http)
+    if not staged.verdict.success:
+        return staged, None
+    return staged, merge(con, dataset_name, run_id=run_id)
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    dataset_name: str,
+    sources: list[Feed],
+    *,
+    run_id: str,
+    offline: bool = False,
+    http: Http | None = None,
+) -> Staged:
+    """Fetch, archive, parse and rule-check every feed, validate the dataset's rows with the GX
+    suite, then in one transaction: quarantine every reject, replace the staged batch, record each
+    source's outcome and the verdict."""
+    dataset = DATASETS[dataset_name]
+    read = [_read_source(con, dataset, feed, run_id=run_id, offline=offline, http=http) for feed in sources]
+    payloads = [p for _, batch in read for p in batch]
+    verdict = _validate(dataset, run_id, payloads)
+    outcomes = [_settle(outcome, batch) for outcome, batch in read]
+    with db.transaction(con):
+        for p in payloads:
+            quarantine.write(
+                con, run_id=run_id, dataset=dataset.name, rejects=p.rejects, payload_sha256=p.sha256
+            )
+        _write_staging(con, dataset, payloads)
+        for outcome in outcomes:
+            meta.record_source_run(con, run_id=run_id, **vars(outcome))
+        con.execute(
+            "insert or replace into meta.validations values (?, ?, ?, ?, ?, ?, ?, ?, null)",
+            [run_id, dataset.name, meta.now(), verdict.success, verdict.rows, verdict.rejected,
+             verdict.rules_broken, verdict.summary],
+        )  # fmt: skip
+    return Staged(outcomes, verdict)
 
 
 def _payloads(
@@ -85,33 +252,30 @@ def _payloads(
     return ("embedded", payloads, []) if payloads else ("skipped", [], ["offline and no embedded default"])
 
 
-def stage_source(
+def _read_source(
     con: duckdb.DuckDBPyConnection,
-    module: ModuleType,
+    dataset: Dataset,
+    feed: Feed,
     *,
     run_id: str,
-    payloads: list[Fetched] | None = None,
-    mode: str | None = None,
-    offline: bool = False,
-    http: Http | None = None,
-    observed_at: datetime | None = None,
-) -> tuple[SourceOutcome, list[pl.DataFrame]]:
-    """Fetch (unless ``payloads`` are given), archive, parse and rule-check one source.
+    offline: bool,
+    http: Http | None,
+) -> tuple[SourceOutcome, list[_Payload]]:
+    """Fetch (unless the feed holds its payloads), archive, parse and rule-check one source.
 
     Each payload stands alone: one that cannot be read (a SourceError, or a parser bug) is marked
-    failed on its raw.fetches row and the source's other payloads still land. The source fails when
-    nothing could be fetched, when no payload could be read, or when every record was rejected.
+    failed on its raw.fetches row and the source's other payloads still land.
     """
-    dataset = DATASETS[module.DATASET]
-    observed_at = observed_at or datetime.now(UTC)
+    module = feed.module
+    observed_at = feed.observed_at or datetime.now(UTC)
     started = time.perf_counter()
-    outcome = SourceOutcome(module.NAME, dataset.name, mode or "live")
-    frames: list[pl.DataFrame] = []
+    outcome = SourceOutcome(module.NAME, dataset.name, feed.mode or "live", observed_at=observed_at)
+    payloads: list[_Payload] = []
     errors: list[str] = []
-    first_reject: str | None = None
+    fetched_payloads = feed.payloads
     try:
-        if payloads is None:
-            outcome.mode, payloads, notes = _payloads(module, offline=offline, http=http)
+        if fetched_payloads is None:
+            outcome.mode, fetched_payloads, notes = _payloads(module, offline=offline, http=http)
             outcome.warnings += notes
     except (FetchError, SourceError) as e:
         errors.append(_named(module, e))
@@ -119,8 +283,8 @@ def stage_source(
             con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
             url=redact(getattr(module, "LIVE_URL", module.NAME)), observed_at=observed_at, error=errors[-1],
         )  # fmt: skip
-        payloads = []
-    for fetched in payloads:
+        fetched_payloads = []
+    for fetched in fetched_payloads:
         url = redact(fetched.url)
         archived = raw.archive(
             con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
@@ -137,36 +301,93 @@ def stage_source(
             errors.append(f"{module.NAME}: could not read {url}: {type(e).__name__}: {e}")
             raw.mark_failed(con, archived.fetch_id, errors[-1])
             continue
-        rejects = [*result.rejects, *rule_rejects]
-        first_reject = first_reject or (rejects[0].reason if rejects else None)
         outcome.warnings += result.warnings
-        outcome.rows_in += result.rows.height + len(result.rejects)
-        outcome.rows_rejected += quarantine.write(
-            con, run_id=run_id, dataset=dataset.name, rejects=rejects, payload_sha256=archived.sha256
-        )
-        frames.append(
-            passed.with_columns(
-                pl.lit(archived.sha256).alias("payload_sha256"),
-                pl.lit(observed_at).cast(STAGING_EXTRA["observed_at"]).alias("observed_at"),
+        # A rule judges a normalized row: its key is the row's key columns.
+        rule_rejects = [_with_row_key(dataset, r) for r in rule_rejects]
+        payloads.append(
+            _Payload(
+                source=module.NAME,
+                url=url,
+                sha256=archived.sha256,
+                observed_at=observed_at,
+                records=result.rows.height + len(result.rejects),
+                cut_short=not result.complete,
+                rows=passed.with_columns(
+                    pl.lit(archived.sha256).alias("payload_sha256"),
+                    pl.lit(observed_at).cast(STAGING_EXTRA["observed_at"]).alias("observed_at"),
+                ),
+                rejects=[*result.rejects, *rule_rejects],
+                rejected_records=len(result.rejects) + len(rule_rejects),
             )
         )
-    outcome.rows_accepted = sum(f.height for f in frames)
     if errors:
         outcome.error = "; ".join(errors)
+    outcome.duration_s = time.perf_counter() - started
+    return outcome, payloads
+
+
+def _with_row_key(dataset: Dataset, reject: Reject) -> Reject:
+    if reject.key is not None:
+        return reject
+    key = {k: reject.record[k] for k in dataset.key if k in reject.record}
+    return Reject(reject.source, reject.rule, reject.reason, reject.record, reject.field, reject.value, key)
+
+
+def _validate(dataset: Dataset, run_id: str, payloads: list[_Payload]) -> Verdict:
+    """Run the GX suite on the dataset's rows; a failing row leaves its payload's rows for its rejects."""
+    from pipelines.validation import validate
+
+    schema = {**dataset.schema, **STAGING_EXTRA}
+    frames = [
+        p.rows.select(list(schema)).with_columns(pl.lit(i).alias(_PAYLOAD)) for i, p in enumerate(payloads)
+    ]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema={**schema, _PAYLOAD: pl.Int32})
+    outcome = validate(dataset, frame)
+    broken = set(outcome.structural)
+    for item in outcome.rejected:
+        row = {k: v for k, v in item["row"].items() if k not in STAGING_EXTRA and k != _PAYLOAD}
+        payload = payloads[item["row"][_PAYLOAD]]
+        payload.rejected_records += 1
+        for failure in item["failures"]:
+            rule, column, value = failure.split("|", 2)
+            broken.add(f"{rule}({column})")
+            reason = f"{row['source']}: {dataset.name} row {_row_label(dataset, row)} fails {rule[3:]} on {column} = {value}"
+            payload.rejects.append(
+                Reject(row["source"], rule, reason, row, column, value, {k: row[k] for k in dataset.key})
+            )
+    for i, p in enumerate(payloads):
+        p.rows = outcome.passed.filter(pl.col(_PAYLOAD) == i).drop(_PAYLOAD)
+    return Verdict(
+        run_id,
+        dataset.name,
+        outcome.success,
+        frame.height,
+        len(outcome.rejected),
+        sorted(broken),
+        outcome.summary,
+    )
+
+
+def _settle(outcome: SourceOutcome, payloads: list[_Payload]) -> SourceOutcome:
+    """The source's counts after validation, and its status: failed when nothing could be fetched,
+    no payload could be read, or every record was rejected; partial when some payload failed."""
+    outcome.rows_in = sum(p.records for p in payloads)
+    outcome.rows_accepted = sum(p.rows.height for p in payloads)
+    outcome.rows_rejected = sum(p.rejected_records for p in payloads)
+    outcome.warnings += [p.incomplete_warning() for p in payloads if not p.complete]
     if outcome.mode == "skipped":
         outcome.status = "skipped"
-    elif errors and not frames:
+    elif outcome.error and not payloads:
         outcome.status = "failed"
     elif outcome.rows_accepted == 0 and outcome.rows_rejected:
+        first = next(r.reason for p in payloads for r in p.rejects)
         outcome.status = "failed"
         outcome.error = (
-            f"{module.NAME}: every record was rejected ({outcome.rows_rejected}); first: {first_reject}"
+            f"{outcome.source}: every record was rejected ({outcome.rows_rejected}); first: {first}"
         )
-    elif errors:
+    elif outcome.error:
         outcome.status = "partial"
-    outcome.duration_s = time.perf_counter() - started
-    meta.record_source_run(con, run_id=run_id, observed_at=observed_at, **vars(outcome))
-    return outcome, frames
+    return outcome
 
 
 def _named(module: ModuleType, error: Exception) -> str:
@@ -175,94 +396,102 @@ def _named(module: ModuleType, error: Exception) -> str:
     return text if text.startswith(module.NAME) else f"{module.NAME}: {text}"
 
 
+def _row_label(dataset: Dataset, row: dict) -> str:
+    return "/".join(str(row.get(k)) for k in dataset.key if k != "source")
+
+
 def staging_table(dataset_name: str) -> str:
     return f"staging.{dataset_name}"
 
 
-def write_staging(con: duckdb.DuckDBPyConnection, dataset_name: str, frames: list[pl.DataFrame]) -> int:
-    dataset = DATASETS[dataset_name]
+def _write_staging(con: duckdb.DuckDBPyConnection, dataset: Dataset, payloads: list[_Payload]) -> None:
     schema = {**dataset.schema, **STAGING_EXTRA}
-    staged = pl.concat([f.select(list(schema)) for f in frames]) if frames else pl.DataFrame(schema=schema)
-    con.execute(f"create or replace table {staging_table(dataset_name)} as select * from staged")
-    return staged.height
-
-
-def stage_dataset(
-    con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str, offline: bool, http: Http | None = None
-) -> list[SourceOutcome]:
-    outcomes, frames = [], []
-    for module in registry.modules(dataset_name):
-        outcome, source_frames = stage_source(con, module, run_id=run_id, offline=offline, http=http)
-        outcomes.append(outcome)
-        frames += source_frames
-    write_staging(con, dataset_name, frames)
-    return outcomes
-
-
-def validate_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str):
-    """Run the GX suite on staging; failing rows move to quarantine and leave staging."""
-    from pipelines.validation import validate
-
-    dataset = DATASETS[dataset_name]
-    staged = con.execute(f"select * from {staging_table(dataset_name)}").pl()
-    outcome = validate(dataset, staged)
-    by_payload: dict[str, list[Reject]] = {}
-    for item in outcome.rejected:
-        row = item["row"]
-        for failure in item["failures"]:
-            rule, column, value = failure.split("|", 2)
-            reason = f"{row['source']}: {dataset_name} row {_row_label(dataset, row)} fails {rule[3:]} on {column} = {value}"
-            by_payload.setdefault(row["payload_sha256"], []).append(
-                Reject(row["source"], rule, reason, row, column, value)
-            )
-    for sha, rejects in by_payload.items():
-        quarantine.write(con, run_id=run_id, dataset=dataset_name, rejects=rejects, payload_sha256=sha)
-        n = len({id(r.record) for r in rejects})
-        _credit(con, run_id, dataset_name, sha, rows_rejected=n, rows_accepted=-n)
-    if outcome.rejected:
-        write_staging(con, dataset_name, [outcome.passed])
-    return outcome
-
-
-def _credit(con: duckdb.DuckDBPyConnection, run_id: str, dataset_name: str, sha: str, **deltas: int) -> None:
-    """Add to a payload's counts in meta.source_runs. Counts belong to the module that fetched the
-    payload: a row's source column may name its upstream more precisely (anycloud rows read by the
-    skypilot module, eval rows naming who measured them)."""
-    sets = ", ".join(f"{column} = coalesce({column}, 0) + ?" for column in deltas)
-    con.execute(
-        f"""update meta.source_runs set {sets}
-            where run_id = ? and dataset = ?
-              and source = (select any_value(source) from raw.fetches where sha256 = ?)""",
-        [*deltas.values(), run_id, dataset_name, sha],
+    staged = (  # noqa: F841 - read by DuckDB
+        pl.concat([p.rows.select(list(schema)) for p in payloads])
+        if payloads
+        else pl.DataFrame(schema=schema)
     )
+    con.execute(f"create or replace table {staging_table(dataset.name)} as select * from staged")
+    listing = pl.DataFrame(  # noqa: F841 - read by DuckDB
+        [
+            (dataset.name, p.sha256, p.observed_at, p.source, p.complete, json.dumps(p.held(), default=str))
+            for p in payloads
+        ],
+        schema={
+            "dataset": pl.Utf8, "payload_sha256": pl.Utf8, "observed_at": STAGING_EXTRA["observed_at"],
+            "source": pl.Utf8, "complete": pl.Boolean, "held": pl.Utf8,
+        },
+        orient="row",
+    )  # fmt: skip
+    con.execute(f"delete from {PAYLOADS} where dataset = ?", [dataset.name])
+    con.execute(f"insert into {PAYLOADS} by name select * from listing")
 
 
-def _row_label(dataset, row: dict) -> str:
-    return "/".join(str(row.get(k)) for k in dataset.key if k != "source")
+def staged_verdict(con: duckdb.DuckDBPyConnection, dataset_name: str) -> Verdict | None:
+    """The verdict on the batch now in staging (the dataset's latest), or None if none was staged."""
+    row = con.execute(
+        """select run_id, dataset, success, rows, rejected, rules_broken, summary from meta.validations
+           where dataset = ? order by validated_at desc limit 1""",
+        [dataset_name],
+    ).fetchone()
+    return None if row is None else Verdict(*row)
 
 
-def merge_staged(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str) -> int:
-    """Merge each staged payload into history in observation order; returns versions inserted."""
-    dataset = DATASETS[dataset_name]
-    staged = con.execute(f"select * from {staging_table(dataset_name)} order by observed_at").pl()
-    total = 0
-    for (sha, observed_at), frame in staged.group_by(["payload_sha256", "observed_at"], maintain_order=True):
-        rejected = con.execute(
-            "select count(*) from quarantine.rejected_rows where run_id = ? and payload_sha256 = ?",
-            [run_id, sha],
-        ).fetchone()[0]
-        stats = history.merge(
-            con,
-            dataset,
-            frame,
-            observed_at=observed_at,
-            payload_sha256=sha,
-            scope=HISTORY_SCOPE,
-            close_missing=rejected == 0,
+def merge(con: duckdb.DuckDBPyConnection, dataset_name: str, *, run_id: str) -> history.MergeStats:
+    """Merge each payload of the staged batch into history (in any order: the merge is
+    order-independent), with the scope its source declares, the keys its rejects hold, and whether
+    it is complete. Refuses a batch validation blocked."""
+    totals = history.MergeStats(0, 0, 0, 0, 0)
+    with step(con, run_id, f"merge {dataset_name}"):
+        verdict = staged_verdict(con, dataset_name)
+        if verdict is None:  # nothing was ever staged
+            return totals
+        if not verdict.success:
+            raise BlockedBatch(
+                f"{dataset_name}: validation blocked the batch staged by run {verdict.run_id}, so it is not "
+                f"merged ({verdict.summary}); fix the source and run again"
+            )
+        for payload in _staged_payloads(con, dataset_name):
+            stats = _merge_payload(con, DATASETS[dataset_name], verdict.run_id, *payload)
+            totals = history.MergeStats(
+                *(a + b for a, b in zip(astuple(totals), astuple(stats), strict=True))
+            )
+        con.execute(
+            "update meta.validations set merged_at = ? where run_id = ? and dataset = ?",
+            [meta.now(), verdict.run_id, dataset_name],
         )
-        total += stats.inserted
-        _credit(con, run_id, dataset_name, sha, versions_inserted=stats.inserted)
-    return total
+    return totals
+
+
+def _staged_payloads(con: duckdb.DuckDBPyConnection, dataset_name: str):
+    """(sha256, observed_at, source, complete, held, rows) per staged payload; two fetches of one
+    body at one time (two clouds sending the same catalog) are one payload."""
+    listing = con.execute(
+        f"""select payload_sha256, observed_at, any_value(source), bool_and(complete), list(held)
+            from {PAYLOADS} where dataset = ? group by all""",
+        [dataset_name],
+    ).fetchall()
+    staged = con.execute(f"select * from {staging_table(dataset_name)}").pl()
+    for sha, observed_at, source, complete, held in listing:
+        rows = staged.filter((pl.col("payload_sha256") == sha) & (pl.col("observed_at") == observed_at))
+        if rows.height:
+            yield sha, observed_at, source, complete, [k for h in held for k in json.loads(h)], rows
+
+
+def _merge_payload(con, dataset: Dataset, batch_run: str, sha, observed_at, source, complete, held, rows):
+    module = registry.module_for(dataset.name, source)
+    stats = history.merge(
+        con, dataset, rows, observed_at=observed_at, payload_sha256=sha,
+        scope=module.SNAPSHOT_SCOPE, held=held, complete=complete,
+    )  # fmt: skip
+    con.execute(
+        """update meta.source_runs set versions_inserted = coalesce(versions_inserted, 0) + ?,
+                  versions_superseded = coalesce(versions_superseded, 0) + ?,
+                  keys_closed = coalesce(keys_closed, 0) + ?, keys_held_open = coalesce(keys_held_open, 0) + ?
+           where run_id = ? and dataset = ? and source = ?""",
+        [stats.inserted, stats.superseded, stats.closed, stats.held_open, batch_run, dataset.name, source],
+    )
+    return stats
 
 
 def new_run_id(kind: str) -> str:
@@ -274,7 +503,8 @@ def macro_sql() -> list[str]:
     from core.macros import macro_statements
     from warehouse.models import macro_files
 
-    return [*macro_statements(), *(p.read_text() for p in macro_files())]
+    as_known = [history.as_known_macro(d) for d in DATASETS.values()]
+    return [*macro_statements(), *(p.read_text() for p in macro_files()), *as_known]
 
 
 def write_assumptions(con: duckdb.DuckDBPyConnection) -> str:
@@ -295,12 +525,21 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
         _MACROS_CREATED.add(path)
 
 
-def build_models(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def build_models(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     from warehouse import models
 
-    write_assumptions(con)
-    create_macros(con)
-    return {m.table: models.build(con, m) for m in models.discover()}
+    with step(con, run_id, "models"):
+        write_assumptions(con)
+        create_macros(con)
+        return {m.table: models.build(con, m) for m in models.discover()}
+
+
+def build_model(con: duckdb.DuckDBPyConnection, run_id: str, model) -> int:
+    from warehouse import models
+
+    with step(con, run_id, f"model {model.table}"):
+        create_macros(con)
+        return models.build(con, model)
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
@@ -311,34 +550,96 @@ def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
         [meta.now(), run_id],
     )
     con.execute(
-        "insert into meta.runs values (?, ?, ?, null, 'running', null) on conflict do nothing",
+        "insert into meta.runs (run_id, kind, started_at, status) values (?, ?, ?, 'running') "
+        "on conflict do nothing",
         [run_id, kind, meta.now()],
     )
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    """Close the run as success, or partial when a source failed; returns the status."""
-    failed = con.execute(
-        "select list(source || ' (' || dataset || ')') from meta.source_runs "
-        "where run_id = ? and status in ('failed', 'partial')",
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, published: bool = False) -> str:
+    """Close the run with the status what reached history earns; returns it.
+
+    failed: a step failed (merge, models, publish), or something failed and nothing of the run
+    reached history. partial: a source failed or validation blocked a dataset, and the rest landed.
+    success: every source landed. The summary names each cause, and says when nothing was published.
+    """
+    failures = _strings(
+        con, "select step || ': ' || error from meta.run_failures where run_id = ? order by failed_at", run_id
+    )
+    blocked = _strings(
+        con, "select summary from meta.validations where run_id = ? and not success order by dataset", run_id
+    )
+    sources = _strings(
+        con,
+        "select source || ' (' || dataset || ')' from meta.source_runs "
+        "where run_id = ? and status in ('failed', 'partial') order by dataset, source",
+        run_id,
+    )
+    # Rows of the run reached history: a batch with rows left after validation was merged.
+    merged = con.execute(
+        "select count(*) from meta.validations where run_id = ? and merged_at is not null and rows > rejected",
         [run_id],
     ).fetchone()[0]
-    status = "partial" if failed else "success"
-    summary = f"failed sources: {', '.join(failed)}" if failed else "all sources landed"
+    parts = [f"failed {f}" for f in failures]
+    parts += [f"validation blocked {b}" for b in blocked]
+    parts += [f"failed sources: {', '.join(sources)}"] if sources else []
+    if failures or ((blocked or sources) and not merged):
+        status = "failed"
+    elif blocked or sources:
+        status = "partial"
+    else:
+        status = "success"
+    summary = "; ".join(parts) or "all sources landed"
+    if not published:
+        summary += f"; {NOT_PUBLISHED}"
     meta.finish_run(con, run_id, status, summary)
     return status
 
 
-def publish_all(con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
+def _strings(con: duckdb.DuckDBPyConnection, sql: str, run_id: str) -> list[str]:
+    return [r for (r,) in con.execute(sql, [run_id]).fetchall()]
+
+
+def close_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Finish a run that publish did not finish (a selection without publish, or a failed step)."""
+    status = con.execute("select status from meta.runs where run_id = ?", [run_id]).fetchone()
+    if status == ("running",):
+        finish_run(con, run_id)
+
+
+def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
+    """Finish the run (the snapshot carries its status), write everything it publishes into a new
+    generation and swap it in. On failure the published files stay as they were, the generation is
+    removed and the run is failed with the cause."""
+    finish_run(con, run_id, published=True)
+    try:
+        with step(con, run_id, "publish"):
+            generation = published.new_generation(run_id)
+            try:
+                _write_generation(con, generation, run_id)
+            except BaseException:
+                shutil.rmtree(generation, ignore_errors=True)
+                raise
+            published.swap(generation)
+    except Exception:
+        with suppress(duckdb.Error):  # as in step: the cause, not a second error, must surface
+            finish_run(con, run_id)
+        raise
+    return db.published_path()
+
+
+def _write_generation(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> None:
     from pipelines import report
     from pipelines.validation import write_docs
-    from warehouse import manifest, publish
+    from warehouse import manifest
 
-    finish_run(con, run_id)
-    path = publish.publish(con, macro_sql())
-    publish.export_parquet(con)
-    write_docs(path.parent / "data_docs")
-    report.write(con, path.parent / "report.html")
+    published.publish(con, macro_sql(), directory / "costcurve.duckdb")
+    published.export_parquet(con, directory / "parquet")
+    docs = directory / "data_docs"
+    previous = published.current_generation()
+    # A publish without validations in this process (publish alone) carries the last Data Docs on.
+    if not write_docs(docs) and previous and (previous / "data_docs").is_dir():
+        shutil.copytree(previous / "data_docs", docs)
+    report.write(con, directory / "report.html")
     # Last: a poller that sees the new manifest finds everything it lists.
-    manifest.write(con, path.parent, run_id)
-    return path
+    manifest.write(con, directory, run_id)

@@ -1,9 +1,10 @@
 """`costcurve rebuild`: replay the raw archive into a fresh warehouse.
 
-Raw is the truth: after a parser or rule fix, replaying every archived fetch in observation order
-through the same stage -> validate -> merge path reproduces history as the fixed code would have
-built it. Each fetch is replayed under its original run id, so quarantine rows and source-run
-counts line up with the runs that fetched them. The fresh file replaces the working one only when
+Raw is the truth: after a parser or rule fix, replaying every archived fetch through the one flow
+(pipelines.flow.run: stage, validate, merge) reproduces history as the fixed code would have built
+it. Each run's batch of a dataset is replayed together and under its original run id, so quarantine
+rows and source-run counts line up with the runs that fetched them; batches go in observation order,
+as the price-jump rule compares a row with the history before it. The fresh file replaces the working one only when
 the replay succeeded; the old file is kept beside it as ``costcurve.duckdb.before-rebuild``.
 """
 
@@ -18,37 +19,40 @@ import duckdb
 
 from pipelines import flow, registry
 from sources.http import Fetched
-from warehouse import db, raw
+from warehouse import db, history, raw
 
 
 def replay(con: duckdb.DuckDBPyConnection, archive: Path, progress: Callable[[str], None]) -> int:
-    """Replay every fetch of ``archive`` (a warehouse file) that was read, into ``con``; returns how
-    many. A fetch whose payload could not be read landed nothing and is replayed as nothing."""
+    """Replay every fetch of ``archive`` (a warehouse file) that was read, into ``con``, through the
+    one flow (flow.run) under its original run id; returns how many. A fetch whose payload could not
+    be read landed nothing and is replayed as nothing; a batch validation blocks is not merged, as
+    when it was fetched; a merge that fails stops the rebuild."""
     con.execute(f"attach '{archive}' as archive (read_only)")
     try:
         con.execute("insert into raw.payloads select * from archive.raw.payloads on conflict do nothing")
         con.execute("insert into raw.fetches select * from archive.raw.fetches on conflict do nothing")
-        con.execute("insert into meta.runs select * from archive.meta.runs on conflict do nothing")
+        con.execute("insert into meta.runs by name select * from archive.meta.runs on conflict do nothing")
     finally:
         con.execute("detach archive")
     fetches = con.execute(
-        """select f.run_id, f.dataset, f.source, f.mode, f.url, f.observed_at, f.sha256
+        """select f.run_id, f.dataset, f.source, f.mode, f.observed_at, f.url, f.sha256
            from raw.fetches f where f.sha256 is not null and f.error is null
-           order by f.observed_at, f.run_id, f.dataset, f.fetch_id"""
+           order by min(f.observed_at) over (partition by f.run_id, f.dataset),
+                    f.run_id, f.dataset, f.source, f.observed_at, f.fetch_id"""
     ).fetchall()
-    for (run_id, dataset), group in groupby(fetches, key=lambda f: (f[0], f[1])):
-        frames = []
-        for _, _, source, mode, url, observed_at, sha in group:
-            module = registry.module_for(dataset, source)
-            payload = Fetched(url, raw.body(con, sha))
-            outcome, source_frames = flow.stage_source(
-                con, module, run_id=run_id, payloads=[payload], mode=mode, observed_at=observed_at
+    for (run_id, dataset), batch in groupby(fetches, key=lambda f: (f[0], f[1])):
+        feeds = [
+            flow.Feed(
+                registry.module_for(dataset, source),
+                [Fetched(url, raw.body(con, sha)) for *_, url, sha in payloads],
+                mode,
+                observed_at,
             )
-            frames += source_frames
-        flow.write_staging(con, dataset, frames)
-        if flow.validate_staged(con, dataset, run_id=run_id).success:
-            flow.merge_staged(con, dataset, run_id=run_id)
-        progress(f"replayed {run_id} {dataset}")
+            for (source, mode, observed_at), payloads in groupby(batch, key=lambda f: f[2:5])
+        ]
+        staged, stats = flow.run(con, dataset, feeds, run_id=run_id)
+        blocked = "" if stats else f": not merged, validation blocked it ({staged.verdict.summary})"
+        progress(f"replayed {run_id} {dataset}{blocked}")
     return len(fetches)
 
 
@@ -59,16 +63,22 @@ def rebuild(progress: Callable[[str], None] = print) -> Path:
         raise FileNotFoundError(f"no working warehouse at {working} to rebuild from")
     fresh = working.with_name(working.name + ".rebuilding")
     fresh.unlink(missing_ok=True)
+    run_id = flow.new_run_id("rebuild")
     with db.working(fresh) as con:
         flow.ensure(con)
         n = replay(con, working, progress)
-        run_id = flow.new_run_id("rebuild")
+        # The replay recorded every version now; the old warehouse knows when each was first recorded.
+        con.execute(f"attach '{working}' as previous (read_only)")
+        try:
+            history.adopt_system_time(con, "previous")
+        finally:
+            con.execute("detach previous")
         flow.begin_run(con, run_id, "rebuild")
-        flow.build_models(con)
+        flow.build_models(con, run_id)
         con.execute("checkpoint")
     os.replace(working, working.with_name(working.name + ".before-rebuild"))
     os.replace(fresh, working)
     with db.working() as con:
-        flow.publish_all(con, run_id)
+        flow.publish(con, run_id)
     progress(f"rebuilt history from {n} archived fetches")
     return working

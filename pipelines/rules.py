@@ -17,6 +17,16 @@ rule and both values in its reason, exactly like a parser reject, and never reac
   unit mistake arrives undated in a daily snapshot. The version compared is the key's latest (or,
   for the open start of a dated timeline, its open-start version). A zero on either side is not
   compared: free tiers start and end for real.
+  The same factors hold across sources: an undated row of a wholly undated key is also held back
+  when it lies that far from every current value other sources give for the same item
+  (``SAME_ITEM``: the key without the source, the canonical model for token prices). The nearest
+  quote decides, because one canonical id can cover dated snapshots priced a few times apart; the
+  largest gap between two sources' current token prices in the embedded defaults is 5.2x.
+- ``spec_jump``: an accelerator spec (``SPEC_COLUMNS``: memory, bandwidth, dense tensor throughput)
+  at least ``SPEC_JUMP_FACTOR`` times above or below the key's current history version, another
+  source's current row for the accelerator, or the curated catalog the package ships while history
+  has no curated row. Epoch and the curated catalog agree within 7% on the 29 accelerators both
+  list. A spec that landed wrong would re-band every rate of its accelerator, so it waits for review.
 - ``accelerator_price_band``: a GPU rate outside the band its accelerator's memory bandwidth
   implies, ``BAND_USD_PER_GPU_HOUR_PER_TBPS`` times the TB/s. Rental prices track bandwidth
   across classes (see ``docs/reliability.md`` for the calibration), so one rule gives each class its
@@ -47,6 +57,24 @@ JUMP_FACTORS = {
     "token_prices": (("input_usd_per_mtok", "output_usd_per_mtok"), 50, "USD/MTok"),
     "gpu_rates": (("usd_per_gpu_hour",), 10, "USD per GPU-hour"),
 }
+# What makes two sources' rows the same thing sold: the natural key without the source, and for token
+# prices the canonical model instead of the id each source writes (litellm's gpt-4o is genai-prices'
+# openai/gpt-4o).
+SAME_ITEM = {
+    "token_prices": ("provider", "canonical_model", "tier", "service_tier", "off_peak"),
+    "gpu_rates": ("provider", "instance_type", "region", "pricing_type"),
+}
+# Datasheet figures: two sources agree within 7% on every accelerator both list, and a new chip is a
+# new accelerator id; a 10x move is a unit or typing slip (TB/s as GB/s, a misplaced digit).
+SPEC_COLUMNS = (
+    "memory_gb",
+    "memory_bandwidth_tbps",
+    "bf16_dense_tflops",
+    "fp8_dense_tflops",
+    "int8_dense_tops",
+    "fp4_dense_tflops",
+)
+SPEC_JUMP_FACTOR = 10
 # USD per GPU-hour per TB/s of memory bandwidth: real quotes span 0.19 (an old V100 on spot) to 7.0
 # (an H100 in Azure's dearest region); the band leaves about 2x on each side.
 BAND_USD_PER_GPU_HOUR_PER_TBPS = (Decimal("0.08"), Decimal("12"))
@@ -67,11 +95,11 @@ def apply(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pl.DataFrame
     rejects: dict[int, Reject] = {}
     checks = [_duplicates]
     if dataset_name in JUMP_FACTORS:
-        checks.append(_jumps)
+        checks += [_jumps, _disagreements]
     if dataset_name == "gpu_rates":
         checks.append(_accelerator_bands)
     if dataset_name == "accelerators":
-        checks.append(_launch_prices)
+        checks += [_spec_jumps, _launch_prices]
     for check in checks:
         remaining = indexed.filter(~pl.col(_ROW).is_in(list(rejects)))
         if remaining.is_empty():
@@ -141,8 +169,111 @@ def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
     return out
 
 
+def _disagreements(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
+) -> dict[int, Reject]:
+    columns, factor, unit = JUMP_FACTORS[dataset.name]
+    same = SAME_ITEM[dataset.name]
+    keys = ", ".join(dataset.key)
+    dates = [c for c in ("valid_from", "valid_to") if c in frame.columns]
+    declared = " or ".join(f"{d} is not null" for d in dates)
+    incoming = frame.select(_ROW, *dataset.key, *(c for c in same if c not in dataset.key), *dates)  # noqa: F841
+    # Only a key with no declared date states a price for today, comparable with another source's
+    # current one; a dated timeline is the source's own statement of when prices changed.
+    found = con.execute(
+        f"""
+        with i as (select *, bool_or({declared}) over (partition by {keys}) as _dated from incoming)
+        select i.{_ROW}, h.source, {", ".join(f"h.{c}" for c in columns)}
+        from i join history.{dataset.name} h
+          on {" and ".join(f"h.{c} = i.{c}" for c in same)} and h.source <> i.source and h.valid_to is null
+        where not i._dated
+        """
+    ).fetchall()
+    quotes: dict[int, list[tuple[str, tuple]]] = {}
+    for index, source, *values in found:
+        quotes.setdefault(index, []).append((source, tuple(values)))
+    rows = {r[_ROW]: r for r in frame.filter(pl.col(_ROW).is_in(list(quotes))).to_dicts()}
+    out = {}
+    for index, others in quotes.items():
+        row = rows[index]
+        gaps = []
+        for n, c in enumerate(columns):
+            priced = [(source, values[n]) for source, values in others if row[c] and values[n]]
+            # Held only when even the nearest quote is that far: sources list dated snapshots of a
+            # model under one canonical id, at prices a few times apart.
+            if priced and all(_jumps_by(row[c], old, factor) for _, old in priced):
+                source, old = min(priced, key=lambda quote: _gap(row[c], quote[1]))
+                gaps.append((c, source, old, row[c]))
+        if not gaps:
+            continue
+        text = "; ".join(
+            f"{c} {_text(new)} against {source}'s {_text(old)} {unit} (x{_ratio(new, old)})"
+            for c, source, old, new in gaps
+        )
+        why = (
+            f"is {factor}x or more away from every current value other sources give for the same "
+            f"{'/'.join(same)}: {text}. A gap that large looks like a unit mistake; held back for review"
+        )
+        column, _, _, new = gaps[0]
+        out[index] = _reject(dataset, row, "price_jump", why, column, _text(new))
+    return out
+
+
+def _spec_jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:
+    catalog = _catalog_specs()  # noqa: F841 - read by DuckDB
+    incoming = frame.select(_ROW, "source", "accelerator")  # noqa: F841 - read by DuckDB
+    specs = ", ".join(SPEC_COLUMNS)
+    # The row's own current version, every other source's, and the catalog the package ships where
+    # history has no curated row yet (the first refresh, a rebuild), so both check the same values.
+    found = con.execute(
+        f"""
+        with cur as (select source, accelerator, {specs} from history.accelerators where valid_to is null),
+        refs as (
+            select source, accelerator, false as shipped, {specs} from cur
+            union all
+            select ?, accelerator, true, {specs} from catalog
+            where accelerator not in (select accelerator from cur where source = ?)
+        )
+        select i.{_ROW}, r.source, r.shipped, {", ".join(f"r.{c}" for c in SPEC_COLUMNS)}
+        from incoming i join refs r on r.accelerator = i.accelerator and not (r.shipped and r.source = i.source)
+        order by i.{_ROW}, r.shipped, r.source <> i.source, r.source
+        """,
+        [accelerator_specs.NAME, accelerator_specs.NAME],
+    ).fetchall()
+    rows = {r[_ROW]: r for r in frame.filter(pl.col(_ROW).is_in([f[0] for f in found])).to_dicts()}
+    moves: dict[int, list[tuple[str, str]]] = {}
+    for index, source, shipped, *values in found:
+        row = rows[index]
+        where = (
+            "the catalog the package ships"
+            if shipped
+            else "its history version"
+            if source == row["source"]
+            else f"{source}'s current row"
+        )
+        for c, old in zip(SPEC_COLUMNS, values, strict=True):
+            if _jumps_by(row[c], old, SPEC_JUMP_FACTOR):
+                text = f"{c} {_text(row[c])} against {_text(old)} in {where} (x{_ratio(row[c], old)})"
+                moves.setdefault(index, []).append((c, text))
+    out = {}
+    for index, found_moves in moves.items():
+        row = rows[index]
+        why = (
+            f"moves a spec by {SPEC_JUMP_FACTOR}x or more: {'; '.join(t for _, t in found_moves)}. "
+            "A datasheet figure does not change tenfold: a unit or typing mistake is held back for "
+            "review, not applied"
+        )
+        column = found_moves[0][0]
+        out[index] = _reject(dataset, row, "spec_jump", why, column, _text(row[column]))
+    return out
+
+
+def _gap(new: Decimal, old: Decimal) -> Decimal:
+    return max(new / old, old / new)
+
+
 def _jumps_by(new: Decimal | None, old: Decimal | None, factor: int) -> bool:
-    return bool(new and old) and max(new / old, old / new) >= factor
+    return bool(new and old) and _gap(new, old) >= factor
 
 
 def _ratio(new: Decimal, old: Decimal) -> str:
@@ -158,7 +289,7 @@ def _accelerator_bands(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
 ) -> dict[int, Reject]:
     low, high = BAND_USD_PER_GPU_HOUR_PER_TBPS
-    catalog = _catalog_bandwidths()  # noqa: F841 - read by DuckDB
+    catalog = _catalog_specs()  # noqa: F841 - read by DuckDB
     mapped = frame.filter(pl.col("accelerator").is_not_null())
     rates = mapped.select(_ROW, "accelerator", "usd_per_gpu_hour")  # noqa: F841 - read by DuckDB
     found = con.execute(
@@ -166,7 +297,7 @@ def _accelerator_bands(
         with specs as (
             select accelerator, memory_bandwidth_tbps as tbps, 0 as rank from history.accelerators
             where valid_to is null and source = ? and memory_bandwidth_tbps > 0
-            union all select accelerator, memory_bandwidth_tbps, 1 from catalog
+            union all select accelerator, memory_bandwidth_tbps, 1 from catalog where memory_bandwidth_tbps > 0
             union all select accelerator, memory_bandwidth_tbps, 2 from history.accelerators
             where valid_to is null and source <> ? and memory_bandwidth_tbps > 0
         ), best as (select accelerator, arg_min(tbps, rank) as tbps from specs group by accelerator)
@@ -191,10 +322,10 @@ def _accelerator_bands(
 
 
 @cache
-def _catalog_bandwidths() -> pl.DataFrame:
+def _catalog_specs() -> pl.DataFrame:
     (payload,) = accelerator_specs.embedded()
     rows = accelerator_specs.parse(payload.body, observed_at=datetime.now(UTC), origin=payload.url).rows
-    return rows.select("accelerator", "memory_bandwidth_tbps").filter(pl.col("memory_bandwidth_tbps") > 0)
+    return rows.select("accelerator", *SPEC_COLUMNS)
 
 
 def _launch_prices(con, dataset: Dataset, frame: pl.DataFrame) -> dict[int, Reject]:

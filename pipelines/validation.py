@@ -75,6 +75,8 @@ class ValidationOutcome:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
     statistics: dict[str, Any] = field(default_factory=dict)
+    # Expectations the batch as a whole broke (no row to blame): "<expectation>(<column>): <observed>".
+    structural: list[str] = field(default_factory=list)
 
 
 def _suite(gx, dataset) -> Any:
@@ -179,7 +181,7 @@ def validate(dataset, frame: pl.DataFrame) -> ValidationOutcome:
         + (f"; structural failures: {'; '.join(structural)}" if structural else "")
         + (f"; {share:.0%} rejected exceeds {MAX_REJECTED_SHARE:.0%}" if share > MAX_REJECTED_SHARE else "")
     )
-    return ValidationOutcome(success, passed, rejected, summary, dict(result.statistics))
+    return ValidationOutcome(success, passed, rejected, summary, dict(result.statistics), structural)
 
 
 def write_docs(docs_dir: Path) -> bool:

@@ -19,7 +19,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from sources.base import to_decimal
+from sources.base import plain_id, to_decimal
 
 # Vendor and product-line words that sources prepend or omit at will ("NVIDIA GeForce RTX 4090",
 # "Tesla V100", "AMD Radeon Instinct MI250X"); stripped only when the full name has no alias.
@@ -96,11 +96,13 @@ def canonical_accelerator(name: str, *, memory_gb: Any = None, hint: str | None 
 
     ``memory_gb`` is the memory of one accelerator (GiB as vendors print it: 80, 94, 141);
     ``hint`` is any text that may state the form factor (an offer id, a socket, a display name).
-    The most specific alias row whose qualifiers all hold wins. A hint that contradicts the form
+    The name is read in NFKC form; one that still holds a character outside printable ASCII raises
+    ``BadRecord`` (a look-alike of a real name). The most specific alias row whose qualifiers all hold wins. A hint that contradicts the form
     factor of the result (a PCIe offer resolving to an SXM part) gives None rather than a guess.
     """
     if not name or not name.strip():
         return None
+    name = plain_id(name, field="accelerator_name")
     memory = to_decimal(memory_gb) if memory_gb not in (None, "") else None
     ff = form_factor(hint) or form_factor(name)
     best, best_score = None, -1

@@ -9,17 +9,28 @@ There is no live upstream: the catalog ships with the package.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
-from sources.base import ParseResult, Reject, quantize_price, to_decimal
+from sources.base import (
+    TRUNCATED,
+    BadRecord,
+    ParseResult,
+    Records,
+    non_negative,
+    plain_id,
+    quantize_price,
+    read_date,
+)
 from sources.gpu_rows import read_csv
 from sources.http import Fetched, Http
 from sources.schemas import ACCELERATORS
 
 NAME = "curated"
 DATASET = "accelerators"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 EMBEDDED_URL = "package://sources/catalog/accelerators.csv"
 
 NUMERIC = (
@@ -46,49 +57,31 @@ def embedded() -> list[Fetched]:
 
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
-    rows, rejects, warnings = read_csv(NAME, body, required=REQUIRED, known=KNOWN)
-    records: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for row in rows:
-        record = _record(row, rejects)
-        if record is None:
-            continue
-        if record["accelerator"] in seen:
-            reason = f"duplicate accelerator {record['accelerator']}; the first row is kept"
-            rejects.append(Reject(NAME, "duplicate_key", reason, row, "accelerator", record["accelerator"]))
-            continue
-        seen.add(record["accelerator"])
-        records.append(record)
-    return ParseResult(ACCELERATORS.frame(records), rejects, warnings)
+    rows, malformed, warnings = read_csv(NAME, body, required=REQUIRED, known=KNOWN, key=_key)
+    specs = Records(NAME, ACCELERATORS)
+    specs.rejects.extend(malformed)
+    specs.warnings.extend(warnings)
+    specs.complete = not any(r.rule == TRUNCATED for r in malformed)
+    for i, row in enumerate(rows):
+        specs.read(row.get("accelerator") or f"row {i + 1}", row, _key(row), lambda row=row: [_record(row)])
+    return specs.result()
 
 
-def _record(row: dict[str, str], rejects: list[Reject]) -> dict[str, Any] | None:
+def _key(row: dict[str, str]) -> dict[str, str]:
+    return {"accelerator": row["accelerator"]} if row.get("accelerator") else {}
+
+
+def _record(row: dict[str, str]) -> dict[str, Any]:
     if not row["accelerator"]:
-        rejects.append(Reject(NAME, "missing_field", "accelerator is empty", row, "accelerator", ""))
-        return None
+        raise BadRecord("missing_field", "accelerator is empty", "accelerator", "")
     record: dict[str, Any] = {
         "source": NAME,
-        "accelerator": row["accelerator"],
+        "accelerator": plain_id(row["accelerator"], field="accelerator"),
         "vendor": row["vendor"] or None,
         "interconnect": row["interconnect"] or None,
         "source_url": row["source_url"] or None,
+        "release_date": read_date(row["release_date"], field="release_date"),
     }
     for column in NUMERIC:
-        try:
-            value = to_decimal(row[column])
-        except ValueError:
-            rejects.append(
-                Reject(NAME, "not_a_number", f"{column} is not a number", row, column, row[column])
-            )
-            return None
-        if value is not None and value < 0:
-            rejects.append(Reject(NAME, "negative", f"{column} is negative", row, column, row[column]))
-            return None
-        record[column] = quantize_price(value)
-    try:
-        record["release_date"] = date.fromisoformat(row["release_date"]) if row["release_date"] else None
-    except ValueError:
-        reason = "release_date is not an ISO date"
-        rejects.append(Reject(NAME, "bad_date", reason, row, "release_date", row["release_date"]))
-        return None
+        record[column] = quantize_price(non_negative(row[column], field=column))
     return record

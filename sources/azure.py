@@ -24,18 +24,20 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from sources.accelerator_identity import canonical_accelerator
-from sources.base import ParseResult, SourceError
-from sources.gpu_rows import RateRows, RowRejected
+from sources.base import ParseResult, SourceError, json_object, read_date
+from sources.gpu_rows import RateRows
 from sources.http import Fetched, FetchError, Http
 
 NAME = "azure"
 DATASET = "gpu_rates"
+# One payload is one cloud's catalog: it closes only that cloud's missing keys.
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source", "provider")
 LIVE_URL = "https://prices.azure.com/api/retail/prices"
 HOURS_PER_YEAR = 8760
 MAX_PAGES = 500
@@ -151,28 +153,30 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     skipped: Counter[str] = Counter()
     no_spot: Counter[str] = Counter()
     on_demand: dict[tuple[str, str], Decimal] = {}
-    spots: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for item in items:
-        try:
+    rated: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for i, item in enumerate(items):
+        label = f"Items[{i}]"
+
+        def rate_of(item=item, label=label) -> None:
             rate = _rate(rates, item, currency, skipped)
-        except RowRejected:
-            continue
-        if rate is None:
-            continue
+            if rate is not None:
+                rated.append((label, item, rate))
+
+        rates.read(label, item, _key(item), rate_of)
+    # Spot rows last: a spot price is checked against the on-demand price of its SKU and region.
+    rated.sort(key=lambda r: r[2]["pricing_type"] == "spot")
+    for label, item, rate in rated:
+        where = (rate["instance_type"], rate["region"])
         if rate["pricing_type"] == "spot":
-            spots.append((item, rate))
-            continue
-        if rate["pricing_type"] == "on_demand":
-            on_demand.setdefault((rate["instance_type"], rate["region"]), rate["usd_per_instance_hour"])
-        _add(rates, item, rate)
-    for item, rate in spots:
-        reference = on_demand.get((rate["instance_type"], rate["region"]))
-        if reference is not None and rate["usd_per_instance_hour"] >= reference:
-            no_spot[
-                "equal to on-demand" if rate["usd_per_instance_hour"] == reference else "above on-demand"
-            ] += 1
-            continue
-        _add(rates, item, rate)
+            reference = on_demand.get(where)
+            if reference is not None and rate["usd_per_instance_hour"] >= reference:
+                no_spot[
+                    "equal to on-demand" if rate["usd_per_instance_hour"] == reference else "above on-demand"
+                ] += 1
+                continue
+        elif rate["pricing_type"] == "on_demand":
+            on_demand.setdefault(where, rate["usd_per_instance_hour"])
+        rates.read(label, item, _key(item), lambda item=item, rate=rate: rates.add(item, **rate))
     if no_spot:
         detail = ", ".join(f"{n} {reason}" for reason, n in sorted(no_spot.items()))
         rates.warnings.append(f"no spot row where the spot price is not one: {detail}")
@@ -195,16 +199,16 @@ def _items(body: bytes) -> tuple[list[Any], str]:
     return page["Items"], str(page.get("BillingCurrency") or "USD")
 
 
-def _add(rates: RateRows, item: dict[str, Any], rate: dict[str, Any]) -> None:
-    try:
-        rates.add(item, **rate)
-    except RowRejected:
-        pass
+def _key(item: Any) -> dict[str, Any]:
+    """The natural key an item would have had, as far as its fields say."""
+    if not isinstance(item, dict):
+        return {"provider": NAME}
+    fields = {"instance_type": item.get("armSkuName"), "region": item.get("armRegionName")}
+    return {"provider": NAME, **{k: v for k, v in fields.items() if isinstance(v, str) and v}}
 
 
 def _rate(rates: RateRows, item: Any, currency: str, skipped: Counter[str]) -> dict[str, Any] | None:
-    if not isinstance(item, dict):
-        rates.reject("malformed_item", f"an item is a {type(item).__name__}, not an object", {"item": item})
+    item = json_object(item, what="an item")
     for field in ("armSkuName", "armRegionName", "type"):
         if not item.get(field):
             rates.reject("missing_field", f"{field} is missing", item, field, item.get(field))
@@ -256,13 +260,6 @@ def _rate(rates: RateRows, item: Any, currency: str, skipped: Counter[str]) -> d
         "gpu_count": gpus.count,
         "usd_per_instance_hour": price,
         "currency": str(item.get("currencyCode") or currency),
-        "valid_from": _date(item.get("effectiveStartDate")),
+        "valid_from": read_date(item.get("effectiveStartDate"), field="effectiveStartDate"),
         "price_field": field,
     }
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None

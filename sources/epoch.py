@@ -13,17 +13,28 @@ consumer cards, chips no rate source rents) is named in one warning so it can be
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sources.accelerator_identity import canonical_accelerator
-from sources.base import ParseResult, Reject, quantize_price, to_decimal
+from sources.base import (
+    TRUNCATED,
+    BadRecord,
+    ParseResult,
+    Records,
+    non_negative,
+    plain_id,
+    quantize_price,
+    read_date,
+)
 from sources.gpu_rows import read_csv
 from sources.http import Fetched, Http
 from sources.schemas import ACCELERATORS
 
 NAME = "epoch"
 DATASET = "accelerators"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 LIVE_URL = "https://epoch.ai/data/ml_hardware.csv"
 PAGE = "https://epoch.ai/data/machine-learning-hardware"
 
@@ -86,60 +97,59 @@ def embedded() -> list[Fetched]:
 
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
-    rows, rejects, warnings = read_csv(NAME, body, required=REQUIRED, known=KNOWN)
-    records: list[dict[str, Any]] = []
+    rows, malformed, warnings = read_csv(NAME, body, required=REQUIRED, known=KNOWN, key=_key)
+    specs = Records(NAME, ACCELERATORS)
+    specs.rejects.extend(malformed)
+    specs.warnings.extend(warnings)
+    specs.complete = not any(r.rule == TRUNCATED for r in malformed)
     seen: dict[str, str] = {}
     unmapped: list[str] = []
-    for row in rows:
-        name = row["Hardware name"]
+
+    def read(row: dict[str, str]) -> list[dict[str, Any]]:
+        name = plain_id(row["Hardware name"], field="Hardware name")
         accelerator = canonical_accelerator(name)
         if accelerator is None:
             unmapped.append(name or "(no name)")
-            continue
+            return []
         if accelerator in seen:
             reason = (
                 f"{name!r} maps to {accelerator}, already given by {seen[accelerator]!r}; the first is kept"
             )
-            rejects.append(Reject(NAME, "duplicate_key", reason, row, "Hardware name", name))
-            continue
-        record = _record(row, accelerator, rejects, warnings)
-        if record is not None:
-            seen[accelerator] = name
-            records.append(record)
+            raise BadRecord("duplicate_key", reason, "Hardware name", name)
+        record = _record(row, accelerator, specs.warnings)
+        seen[accelerator] = name
+        return [record]
+
+    for i, row in enumerate(rows):
+        specs.read(row.get("Hardware name") or f"row {i + 1}", row, _key(row), lambda row=row: read(row))
     if unmapped:
         shown = ", ".join(unmapped[:_UNMAPPED_SHOWN]) + (", ..." if len(unmapped) > _UNMAPPED_SHOWN else "")
-        warnings.append(
+        specs.warnings.append(
             f"{len(unmapped)} hardware rows have no canonical accelerator id and were left out: {shown}"
         )
-    return ParseResult(ACCELERATORS.frame(records), rejects, warnings)
+    return specs.result()
 
 
-def _record(
-    row: dict[str, str], accelerator: str, rejects: list[Reject], warnings: list[str]
-) -> dict[str, Any] | None:
+def _key(row: dict[str, str]) -> dict[str, str]:
+    """The accelerator a row names, when its name maps to one (a look-alike name maps to none)."""
+    try:
+        accelerator = canonical_accelerator(row.get("Hardware name", ""))
+    except BadRecord:
+        accelerator = None
+    return {"accelerator": accelerator} if accelerator else {}
+
+
+def _record(row: dict[str, str], accelerator: str, warnings: list[str]) -> dict[str, Any]:
     record: dict[str, Any] = {"source": NAME, "accelerator": accelerator, "vendor": accelerator.split("-")[0]}
     for column, (target, exponent) in CONVERSIONS.items():
-        raw = row.get(column, "")
-        try:
-            value = to_decimal(raw)
-        except ValueError:
-            rejects.append(Reject(NAME, "not_a_number", f"{column} is not a number", row, column, raw))
-            return None
-        if value is not None and value < 0:
-            rejects.append(Reject(NAME, "negative", f"{column} is negative", row, column, raw))
-            return None
+        value = non_negative(row.get(column, ""), field=column)
         record[target] = None if value is None else quantize_price(value.scaleb(exponent))
     if _SPARSE_NOTE.search(row.get("Notes", "")):
         warnings.append(
             f"{row['Hardware name']}: Epoch's notes say its figures include sparsity; tensor values left empty"
         )
         record.update(dict.fromkeys(TENSOR))
-    try:
-        record["release_date"] = date.fromisoformat(row["Release date"][:10]) if row["Release date"] else None
-    except ValueError:
-        reason = "Release date is not an ISO date"
-        rejects.append(Reject(NAME, "bad_date", reason, row, "Release date", row["Release date"]))
-        return None
+    record["release_date"] = read_date(row["Release date"], field="Release date")
     links = re.split(r"[\s;]+", row.get("Link to datasheet", "").strip())
     record["source_url"] = next((u for u in links if u.startswith("http")), PAGE)
     return record

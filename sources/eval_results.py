@@ -14,21 +14,34 @@ closes the curated rows or another analyst's.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any
 
-from sources.base import ParseResult, Reject, SourceError, quantize_price, to_decimal
+from sources.base import (
+    TRUNCATED,
+    BadRecord,
+    ParseResult,
+    Records,
+    Reject,
+    SourceError,
+    json_object,
+    non_negative,
+    plain_id,
+    quantize_price,
+    read_date,
+)
+from sources.gpu_rows import read_csv
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import EVAL_RESULTS
 
 NAME = "evals"
 DATASET = "eval_results"
+# An eval file adds results; results it does not list do not end.
+SNAPSHOT_SCOPE: tuple[str, ...] | None = None
 CATALOG = "eval_results.csv"
 REQUIRED = ("model", "task", "pass_rate", "mean_input_tokens", "mean_output_tokens", "source")
 _TOKENS = ("mean_input_tokens", "mean_output_tokens", "mean_cached_input_tokens")
@@ -44,7 +57,8 @@ def embedded() -> list[Fetched]:
     return [Fetched(f"embedded:sources/catalog/{CATALOG}", resource.read_bytes())]
 
 
-def _records(body: bytes, origin: str) -> list[dict[str, Any]]:
+def _records(body: bytes, origin: str) -> tuple[list[Any], list[Reject]]:
+    """The records of a JSON list or a CSV file, and the CSV rows that do not fit its header."""
     text = body.decode("utf-8-sig", errors="replace").strip()
     if not text:
         raise SourceError(NAME, f"{origin} is empty")
@@ -53,82 +67,86 @@ def _records(body: bytes, origin: str) -> list[dict[str, Any]]:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise SourceError(NAME, f"{origin} is not valid JSON ({e})") from None
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        if not isinstance(data, list):
             raise SourceError(NAME, f"{origin}: a JSON eval file is a list of objects")
-        return data
-    rows = list(csv.DictReader(io.StringIO(text)))
-    missing = [c for c in REQUIRED if c not in (rows[0] if rows else {})]
-    if missing:
-        raise SourceError(NAME, f"{origin} lacks required column(s) {', '.join(missing)}")
-    return rows
+        return data, []
+    try:
+        rows, malformed, _ = read_csv(NAME, body, required=REQUIRED, key=_key)
+    except SourceError as e:
+        raise SourceError(NAME, f"{origin}: {str(e).removeprefix(f'{NAME}: ')}") from None
+    return rows, malformed
 
 
-def _pass_rate(value: Any) -> Decimal | None:
+def _key(record: Any) -> dict[str, Any]:
+    """The natural key a record would have had: its own ``source`` (who measured), model and task."""
+    if not isinstance(record, dict):
+        return {}
+    fields = {k: record.get(k) for k in ("source", "model", "task")}
+    return {k: v.strip() for k, v in fields.items() if isinstance(v, str) and v.strip()}
+
+
+def _number(record: dict[str, Any], field: str) -> Decimal | None:
+    value = record.get(field)
     text = str(value).strip() if value is not None else ""
-    if text.endswith("%"):
-        d = to_decimal(text[:-1])
-        return None if d is None else d / 100
-    return to_decimal(value)
+    percent = field == "pass_rate" and text.endswith("%")
+    number = non_negative(text[:-1] if percent else value, field=field)
+    return number / 100 if percent and number is not None else number
+
+
+def _count(record: dict[str, Any], field: str) -> int | None:
+    value = record.get(field)
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if not text.isdigit():
+        raise BadRecord("not_a_number", f"{field} {value!r} is not a whole number", field, value)
+    return int(text)
 
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
-    records = _records(body, origin)
-    if not records:
+    records, malformed = _records(body, origin)
+    if not records and not malformed:
         raise SourceError(NAME, f"{origin} holds no eval results")
-    rows, rejects, seen = [], [], set()
-    for record in records:
-        label = f"{record.get('model')}/{record.get('task')}"
-
-        def reject(rule: str, reason: str, field: str | None = None, value: Any = None) -> None:
-            rejects.append(Reject(NAME, rule, f"{label}: {reason}", record, field, value))  # noqa: B023
-
-        absent = [c for c in REQUIRED if str(record.get(c) or "").strip() == ""]
-        if absent:
-            reject("missing_field", f"missing {', '.join(absent)}", absent[0], None)
-            continue
-        try:
-            rate = _pass_rate(record["pass_rate"])
-            tokens = {c: to_decimal(record.get(c)) for c in _TOKENS}
-            n = int(record["n"]) if str(record.get("n") or "").strip() else None
-            measured_on = date.fromisoformat(record["measured_on"]) if record.get("measured_on") else None
-        except ValueError as e:
-            reject("not_a_number", str(e), None, None)
-            continue
-        if not 0 <= rate <= 1:
-            reject(
-                "out_of_range",
-                f"pass_rate {record['pass_rate']!r} is not in 0..1 (or 0%..100%)",
-                "pass_rate",
-                record["pass_rate"],
-            )
-            continue
-        bad_tokens = [c for c, v in tokens.items() if v is not None and v < 0]
-        if bad_tokens:
-            reject("out_of_range", f"{bad_tokens[0]} is negative", bad_tokens[0], record[bad_tokens[0]])
-            continue
-        basis = (record.get("tokens_basis") or "measured").strip()
-        if basis not in ("measured", "assumed"):
-            reject("not_allowed", f"tokens_basis {basis!r} is not measured or assumed", "tokens_basis", basis)
-            continue
-        key = (record["source"], record["model"], record["task"])
-        if key in seen:
-            reject(
-                "duplicate_key", "a second row for the same source, model and task", "task", record["task"]
-            )
-            continue
-        seen.add(key)
-        rows.append(
-            {
-                "source": record["source"].strip(),
-                "model": record["model"].strip(),
-                "canonical_model": canonical_model(record.get("provider") or "", record["model"].strip()),
-                "task": record["task"].strip(),
-                "pass_rate": quantize_price(rate),
-                "n": n,
-                **{c: quantize_price(v) for c, v in tokens.items()},
-                "tokens_basis": basis,
-                "source_url": record.get("source_url") or None,
-                "valid_from": measured_on,
-            }
+    results = Records(NAME, EVAL_RESULTS)
+    results.rejects.extend(malformed)
+    results.complete = not any(r.rule == TRUNCATED for r in malformed)
+    for i, record in enumerate(records):
+        label = (
+            f"{record.get('model')}/{record.get('task')}" if isinstance(record, dict) else f"record {i + 1}"
         )
-    return ParseResult(EVAL_RESULTS.frame(rows), rejects)
+        results.read(label, record, _key(record), lambda record=record: [_row(record)])
+    return results.result()
+
+
+def _row(entry: Any) -> dict[str, Any]:
+    record = json_object(entry, what="an eval result")
+    absent = [c for c in REQUIRED if str(record.get(c) or "").strip() == ""]
+    if absent:
+        raise BadRecord("missing_field", f"missing {', '.join(absent)}", absent[0], record.get(absent[0]))
+    rate = _number(record, "pass_rate")
+    if not 0 <= rate <= 1:
+        raise BadRecord(
+            "out_of_range",
+            f"pass_rate {record['pass_rate']!r} is not in 0..1 (or 0%..100%)",
+            "pass_rate",
+            record["pass_rate"],
+        )
+    tokens = {c: _number(record, c) for c in _TOKENS}
+    basis = (record.get("tokens_basis") or "measured").strip()
+    if basis not in ("measured", "assumed"):
+        raise BadRecord(
+            "not_allowed", f"tokens_basis {basis!r} is not measured or assumed", "tokens_basis", basis
+        )
+    model = plain_id(record["model"].strip(), field="model")
+    return {
+        "source": record["source"].strip(),
+        "model": model,
+        "canonical_model": canonical_model(record.get("provider") or "", model),
+        "task": record["task"].strip(),
+        "pass_rate": quantize_price(rate),
+        "n": _count(record, "n"),
+        **{c: quantize_price(v) for c, v in tokens.items()},
+        "tokens_basis": basis,
+        "source_url": record.get("source_url") or None,
+        "valid_from": read_date(record.get("measured_on"), field="measured_on"),
+    }

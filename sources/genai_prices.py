@@ -23,13 +23,25 @@ from decimal import Decimal
 from importlib.metadata import version
 from typing import Any
 
-from sources.base import BadRecord, ParseResult, Reject, SourceError, checked_price, to_decimal
+from sources.base import (
+    BadRecord,
+    ParseResult,
+    Records,
+    SourceError,
+    checked_price,
+    json_object,
+    plain_id,
+    read_date,
+    to_decimal,
+)
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
 
 NAME = "genai_prices"
 DATASET = "token_prices"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 LIVE_URL = (
     "https://raw.githubusercontent.com/pydantic/genai-prices/refs/heads/main/prices/new_data/v2/data.json"
 )
@@ -94,39 +106,51 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
         raise SourceError(NAME, f"payload from {origin} is not JSON ({e})") from None
     if not isinstance(providers, list) or not providers:
         raise SourceError(NAME, f"payload from {origin} is not a non-empty list of providers")
-    records: list[dict[str, Any]] = []
-    rejects: list[Reject] = []
-    warnings: list[str] = []
-    for provider in providers:
-        if not isinstance(provider, dict) or not isinstance(provider.get("id"), str):
-            raise SourceError(NAME, f"a provider entry has no 'id': {str(provider)[:120]}")
-        for model in provider.get("models") or []:
-            try:
-                records.extend(_model_records(provider["id"], model))
-            except BadRecord as e:
-                rejects.append(
-                    Reject(
-                        NAME,
-                        e.rule,
-                        e.reason,
-                        {"provider": provider["id"], "model": model.get("id")},
-                        e.field,
-                        e.value,
-                    )
+    prices = Records(NAME, TOKEN_PRICES, versioned=True)
+    for i, entry in enumerate(providers):
+        found: list[tuple[str, list[Any]]] = []
+        # A provider without an id or models names none of its keys: its reject holds them all open.
+        prices.read(
+            f"providers[{i}]", entry, None, lambda entry=entry, found=found: found.append(_provider(entry))
+        )
+        for provider, models in found:
+            for j, model in enumerate(models):
+                model_id = model.get("id") if isinstance(model, dict) else None
+                label = f"{provider}/{model_id}" if isinstance(model_id, str) else f"{provider}/models[{j}]"
+                key = {"provider": provider, **({"model": model_id} if isinstance(model_id, str) else {})}
+                record = {"provider": provider, "model": model_id} if model_id is not None else model
+                prices.read(
+                    label, record, key, lambda provider=provider, model=model: _model_records(provider, model)
                 )
-    if not records and not rejects:
+    if not prices.rows and not prices.rejects:
         raise SourceError(NAME, f"payload from {origin} holds no token prices")
-    frame = TOKEN_PRICES.frame(records)
-    return ParseResult(frame, rejects, warnings)
+    return prices.result()
 
 
-def _model_records(provider: str, model: dict[str, Any]) -> list[dict[str, Any]]:
+def _provider(entry: Any) -> tuple[str, list[Any]]:
+    provider = json_object(entry, what="a provider")
+    provider_id = provider.get("id")
+    if not isinstance(provider_id, str) or not provider_id:
+        raise BadRecord("missing_field", "a provider entry has no 'id'", "id", provider_id)
+    models = provider.get("models") or []
+    if not isinstance(models, list):
+        raise BadRecord(
+            "malformed_record", f"{provider_id}: models is not a list", "models", str(models)[:200]
+        )
+    return plain_id(provider_id, field="provider"), models
+
+
+def _model_records(provider: str, entry: Any) -> list[dict[str, Any]]:
+    model = json_object(entry, what="a model")
     model_id = model.get("id")
     if not isinstance(model_id, str) or not model_id:
         raise BadRecord("missing_field", f"{provider}: a model has no id", "id", model_id)
+    model_id = plain_id(model_id, field="id")
     where = f"{provider}/{model_id}"
     dated, windows = _split_prices(where, model.get("prices"))
-    variants = [_variant(where, v) for v in model.get("price_variants") or []]
+    variants = [
+        _variant(where, json_object(v, what="a price variant")) for v in model.get("price_variants") or []
+    ]
     events = sorted({d for d, _ in dated} | {d for _, d, _ in variants}, key=lambda d: (d is not None, d))
     common = {
         "source": NAME,
@@ -168,6 +192,7 @@ def _split_prices(where: str, prices: Any):
     entries = prices if isinstance(prices, list) else [{"prices": prices}]
     dated, windows = [], []
     for entry in entries:
+        entry = json_object(entry, what="a conditional price")
         constraint = entry.get("constraint") or {}
         price_set = entry.get("prices") or {}
         if "start_time" in constraint:
@@ -195,12 +220,7 @@ def _variant(where: str, variant: dict[str, Any]):
 
 
 def _date(where: str, value: Any) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise BadRecord(
-            "bad_date", f"{where}: start_date {value!r} is not a date", "start_date", value
-        ) from None
+    return read_date(value, field="start_date", label=where)
 
 
 def _state_at(where: str, event, dated, windows, variants) -> dict[tuple, dict[str, Any]]:

@@ -13,15 +13,17 @@ There is no live upstream: the catalog ships with the package.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from importlib.resources import files
 
-from sources.base import ParseResult
-from sources.gpu_rows import RateRows, RowRejected, read_csv
+from sources.base import TRUNCATED, ParseResult, read_date
+from sources.gpu_rows import RateRows, read_csv
 from sources.http import Fetched, Http
 
 NAME = "curated"
 DATASET = "gpu_rates"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 EMBEDDED_URL = "package://sources/catalog/gpu_rates.csv"
 REQUIRED = (
     "provider",
@@ -50,16 +52,18 @@ def embedded() -> list[Fetched]:
 
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
-    rows, malformed, warnings = read_csv(NAME, body, required=REQUIRED, known=KNOWN)
+    rows, malformed, warnings = read_csv(NAME, body, required=REQUIRED, known=KNOWN, key=_key)
     rates = RateRows(NAME, versioned=True)
     rates.rejects.extend(malformed)
     rates.warnings.extend(warnings)
-    for row in rows:
-        try:
-            _add(rates, row)
-        except RowRejected:
-            continue
+    rates.complete = not any(r.rule == TRUNCATED for r in malformed)
+    for i, row in enumerate(rows):
+        rates.read(f"row {i + 1}", row, _key(row), lambda row=row: _add(rates, row))
     return rates.result()
+
+
+def _key(row: dict[str, str]) -> dict[str, str]:
+    return {k: row[k] for k in ("provider", "instance_type", "region", "pricing_type") if k in row}
 
 
 def _add(rates: RateRows, row: dict[str, str]) -> None:
@@ -72,12 +76,9 @@ def _add(rates: RateRows, row: dict[str, str]) -> None:
     if row["price_unit"] not in PRICE_UNITS:
         reason = f"price_unit {row['price_unit']!r} is not one of {', '.join(PRICE_UNITS)}"
         rates.reject("price_unit", reason, row, "price_unit", row["price_unit"])
-    try:
-        effective = date.fromisoformat(row["effective_date"])
-    except ValueError:
-        rates.reject(
-            "bad_date", "effective_date is not an ISO date", row, "effective_date", row["effective_date"]
-        )
+    effective = read_date(row["effective_date"], field="effective_date")
+    if effective is None:
+        rates.reject("missing_field", "effective_date is empty", row, "effective_date", "")
     count = rates.gpu_count(row, "gpu_count")
     price = rates.number(row, "price")
     if price is None:

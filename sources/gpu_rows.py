@@ -8,14 +8,24 @@ rates and specs so that encodings, CRLF, missing and unknown columns are handled
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sources.accelerator_identity import canonical_accelerator
-from sources.base import ParseResult, Reject, SourceError, quantize_price, to_decimal
+from sources.base import (
+    TRUNCATED,
+    BadRecord,
+    Records,
+    Reject,
+    SourceError,
+    non_negative,
+    plain_id,
+    quantize_price,
+)
 from sources.schemas import GPU_RATES
 
 # Sane bounds for one GPU-hour: below a cent is a placeholder or a unit error (per-minute,
@@ -24,11 +34,7 @@ MIN_USD_PER_GPU_HOUR = Decimal("0.01")
 MAX_USD_PER_GPU_HOUR = Decimal("100")
 
 
-class RowRejected(Exception):
-    """Raised by RateRows after it recorded a Reject, so a parser can move on to the next row."""
-
-
-class RateRows:
+class RateRows(Records):
     """The gpu_rates rows and rejects of one payload.
 
     The natural key (provider, instance type, region, pricing type) may appear once per payload;
@@ -36,29 +42,15 @@ class RateRows:
     """
 
     def __init__(self, source: str, *, versioned: bool = False):
-        self.source = source
-        self.versioned = versioned
-        self.records: list[dict[str, Any]] = []
-        self.rejects: list[Reject] = []
-        self.warnings: list[str] = []
-        self._keys: set[tuple[str, ...]] = set()
-
-    def reject(
-        self, rule: str, reason: str, record: dict[str, Any], field: str | None = None, value: Any = None
-    ):
-        self.rejects.append(Reject(self.source, rule, reason, dict(record), field, value))
-        raise RowRejected(reason)
+        super().__init__(source, GPU_RATES, versioned=versioned)
 
     def number(self, record: dict[str, Any], field: str, value: Any = None) -> Decimal | None:
         """A non-negative number from ``record[field]`` (or ``value``); None when empty."""
         raw = record.get(field) if value is None else value
         try:
-            result = to_decimal(raw)
-        except ValueError:
-            self.reject("not_a_number", f"{field} is not a number: {raw!r}", record, field, raw)
-        if result is not None and result < 0:
-            self.reject("negative", f"{field} is negative: {raw!r}", record, field, raw)
-        return result
+            return non_negative(raw, field=field)
+        except BadRecord as e:
+            self.reject(e.rule, e.reason, record, e.field, e.value)
 
     def gpu_count(self, record: dict[str, Any], field: str, value: Any = None) -> Decimal:
         raw = record.get(field) if value is None else value
@@ -85,58 +77,66 @@ class RateRows:
         valid_from: date | None = None,
         price_field: str | None = None,
     ) -> None:
-        """One rate row; rejects it (price band, duplicate key) instead when it cannot stand."""
-        per_gpu = quantize_price(usd_per_instance_hour / gpu_count)
+        """One rate row; rejects it (price band, a value that does not fit, duplicate key) instead
+        when it cannot stand."""
+        key = {
+            "provider": provider,
+            "instance_type": instance_type,
+            "region": region,
+            "pricing_type": pricing_type,
+        }
+        per_gpu = usd_per_instance_hour / gpu_count
         if not MIN_USD_PER_GPU_HOUR <= per_gpu <= MAX_USD_PER_GPU_HOUR:
             self.reject(
                 "price_band",
-                f"{pricing_type} price {per_gpu} USD per GPU-hour is outside "
+                f"{pricing_type} price {quantize_price(per_gpu)} USD per GPU-hour is outside "
                 f"[{MIN_USD_PER_GPU_HOUR}, {MAX_USD_PER_GPU_HOUR}]",
                 record,
                 price_field,
                 str(usd_per_instance_hour),
+                key=key,
             )
-        key = (provider, instance_type, region, pricing_type)
-        if self.versioned:
-            key += (str(valid_from),)
-        if key in self._keys:
-            self.reject(
-                "duplicate_key",
-                f"duplicate of an earlier row for {' / '.join(key)}; the first one is kept",
-                record,
+        try:
+            name = plain_id(accelerator_name, field="accelerator_name")
+            if accelerator is None:
+                accelerator = canonical_accelerator(name, memory_gb=memory_gb, hint=hint)
+            self.keep(
+                [
+                    {
+                        "source": self.source,
+                        **key,
+                        "accelerator": accelerator,
+                        "accelerator_name": name,
+                        "gpu_count": quantize_price(gpu_count),
+                        "usd_per_instance_hour": quantize_price(usd_per_instance_hour),
+                        "usd_per_gpu_hour": quantize_price(per_gpu),
+                        "currency": currency,
+                        "valid_from": valid_from,
+                    }
+                ]
             )
-        self._keys.add(key)
-        if accelerator is None:
-            accelerator = canonical_accelerator(accelerator_name, memory_gb=memory_gb, hint=hint)
-        self.records.append(
-            {
-                "source": self.source,
-                "provider": provider,
-                "instance_type": instance_type,
-                "region": region,
-                "pricing_type": pricing_type,
-                "accelerator": accelerator,
-                "accelerator_name": accelerator_name,
-                "gpu_count": quantize_price(gpu_count),
-                "usd_per_instance_hour": quantize_price(usd_per_instance_hour),
-                "usd_per_gpu_hour": per_gpu,
-                "currency": currency,
-                "valid_from": valid_from,
-            }
-        )
-
-    def result(self) -> ParseResult:
-        return ParseResult(GPU_RATES.frame(self.records), self.rejects, self.warnings)
+        except BadRecord as e:
+            self.reject(e.rule, e.reason, record, e.field, e.value, key=key)
 
 
 def read_csv(
-    source: str, body: bytes, *, required: Iterable[str], known: Iterable[str] = ()
-) -> tuple[list[dict[str, str]], list[Reject], list[str]]:
+    source: str,
+    body: bytes,
+    *,
+    required: Iterable[str],
+    known: Iterable[str] = (),
+    key: Callable[[dict[str, str]], dict[str, Any]] | None = None,
+    numbered: bool = False,
+) -> tuple[list[dict[str, Any]], list[Reject], list[str]]:
     """The rows of a CSV payload, the rows that do not fit its header, and warnings.
 
     Tolerates a BOM and CRLF line ends. Raises SourceError for an empty or undecodable payload,
     a missing (e.g. renamed) required column, or no data rows; unknown columns are ignored with
-    a warning so an upstream that adds a column keeps working.
+    a warning so an upstream that adds a column keeps working. ``key`` gives the natural key of a
+    row that does not fit from the columns it still has (a short row's first fields are where the
+    header says; a long row's may not be, so it gets none). A file that ends inside its last row (too
+    few fields, or a quote left open) rejects that row with rule ``TRUNCATED``: the payload was cut.
+    ``numbered`` adds each row's line number under ``"line"``, for parsers that name rows by line.
     """
     try:
         text = body.decode("utf-8-sig")
@@ -155,20 +155,39 @@ def read_csv(
     unknown = [c for c in header if c not in expected]
     warnings = [f"ignored unknown column(s): {', '.join(unknown)}"] if unknown else []
     rows, rejects = [], []
+    short = False
     try:
         for row in reader:
-            if None in row or None in row.values():
+            short = None in row.values()
+            if short or None in row:
                 # DictReader pads a short row with None values and gathers a long row's extras under None.
                 fields = [v for k, v in row.items() if k is not None and v is not None] + list(
                     row.get(None) or []
                 )
                 record = {"line": reader.line_num, "fields": fields}
                 reason = f"line {reader.line_num} has {len(fields)} fields, the header has {len(header)}"
-                rejects.append(Reject(source, "malformed_row", reason, record))
+                named = {k: v.strip() for k, v in row.items() if short and k is not None and v is not None}
+                natural = {"source": source, **(key(named) if key else {})}
+                rejects.append(Reject(source, "malformed_row", reason, record, key=natural))
                 continue
-            rows.append({k: v.strip() for k, v in row.items()})
+            rows.append(
+                {k: v.strip() for k, v in row.items()} | ({"line": reader.line_num} if numbered else {})
+            )
     except csv.Error as e:
         raise SourceError(source, f"malformed CSV at line {reader.line_num}: {e}") from None
+    # The file ends inside its last row when that row is short, or when an odd number of quote
+    # characters leaves a quote open (the reader then took the rest of the file into one field).
+    open_quote = text.count('"') % 2 == 1
+    if short or (open_quote and rejects and rejects[-1].record.get("line") == reader.line_num):
+        cut = rejects.pop()
+        rejects.append(
+            dataclasses.replace(cut, rule=TRUNCATED, reason=f"{cut.reason}: the file ends inside it")
+        )
+    elif open_quote and rows:
+        cut = rows.pop()
+        reason = f"line {reader.line_num} opens a quote the file never closes"
+        natural = {"source": source, **(key(cut) if key else {})}
+        rejects.append(Reject(source, TRUNCATED, reason, {"line": reader.line_num, **cut}, key=natural))
     if not rows and not rejects:
         raise SourceError(source, "no data rows")
     return rows, rejects, warnings

@@ -43,13 +43,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import BadRecord, ParseResult, Reject, SourceError, checked_price
+from sources.base import BadRecord, ParseResult, Records, SourceError, checked_price, json_object, plain_id
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
 
 NAME = "litellm"
 DATASET = "token_prices"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 LIVE_URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 
 _PRICE_KEY = re.compile(
@@ -104,8 +106,7 @@ class _Object(dict):
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     entries = _load(body, origin)
-    records: list[dict[str, Any]] = []
-    rejects: list[Reject] = []
+    prices = Records(NAME, TOKEN_PRICES)
     not_per_token: list[str] = []
     new_fields: dict[str, list[str]] = defaultdict(list)
     items = [(key, entry, False) for key, entry in entries.items()]
@@ -113,42 +114,40 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     for key, entry, repeated in items:
         if key == "sample_spec":
             continue
-        try:
+        provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
+        natural = {"model": key, **({"provider": provider} if isinstance(provider, str) and provider else {})}
+        rows: list[dict[str, Any]] = []
+
+        def read(key=key, entry=entry, repeated=repeated, rows=rows) -> list[dict[str, Any]]:
             if repeated:
                 raise BadRecord(
                     "duplicate_key", f"{key}: the key appears again; the first entry is kept", "model", key
                 )
-            rows = _entry_rows(key, entry)
-        except BadRecord as e:
-            provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
-            rejects.append(
-                Reject(NAME, e.rule, e.reason, {"model": key, "provider": provider}, e.field, e.value)
-            )
+            rows.extend(_entry_rows(key, entry))
+            return rows
+
+        if not prices.read(key, {"model": key, "provider": provider}, natural, read):
             continue
         for field in entry:
             if "cost" in field and not _PRICE_KEY.fullmatch(field) and not _KNOWN_UNMAPPED.search(field):
                 new_fields[field].append(key)
-        if rows:
-            records.extend(rows)
-        else:
+        if not rows:
             not_per_token.append(key)
-    warnings = [
+    prices.warnings.extend(
         f"{NAME}: price-looking field {field!r} is not mapped to a column (on {len(keys)} entries, e.g. {keys[0]})"
         for field, keys in sorted(new_fields.items())
-    ]
+    )
     if not_per_token:
-        warnings.append(
+        prices.warnings.append(
             f"{NAME}: {len(not_per_token)} entries are not billed per token (no per-token price, or all zero) "
             f"and give no row: {', '.join(not_per_token)}"
         )
-    if not records:
-        first = f"; first reject: {rejects[0].reason}" if rejects else ""
+    if not prices.rows and not prices.rejects:
         raise SourceError(
             NAME,
-            f"payload from {origin} holds no token price rows ({len(rejects)} entries rejected, "
-            f"{len(not_per_token)} not billed per token{first})",
+            f"payload from {origin} holds no token price rows ({len(not_per_token)} not billed per token)",
         )
-    return ParseResult(TOKEN_PRICES.frame(records), rejects, warnings)
+    return prices.result()
 
 
 def _load(body: bytes, origin: str) -> _Object:
@@ -169,11 +168,12 @@ def _load(body: bytes, origin: str) -> _Object:
 
 
 def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
-    if not isinstance(entry, dict):
-        raise BadRecord("malformed_record", f"{key}: the entry is not an object", None, str(entry)[:200])
+    entry = json_object(entry, what=f"{key}: the entry")
     provider = entry.get("litellm_provider")
     if not isinstance(provider, str) or not provider:
         raise BadRecord("missing_field", f"{key}: no litellm_provider", "litellm_provider", provider)
+    provider = plain_id(provider, field="litellm_provider", label=key)
+    model = plain_id(key, field="model")
     # (tier, service, off_peak) -> {'input' | 'output' | 'cache_read' | 'cache_hit' | 'cache_write': USD/MTok}
     # Flat keys: (tier, service) -> {'input' | 'output' | 'cache_read' | 'cache_hit' | 'cache_write': USD/MTok}
     flat: dict[tuple[str, str], dict[str, Decimal | None]] = defaultdict(dict)
@@ -194,8 +194,8 @@ def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
     common = {
         "source": NAME,
         "provider": provider,
-        "model": key,
-        "canonical_model": canonical_model(provider, key),
+        "model": model,
+        "canonical_model": canonical_model(provider, model),
         "mode": mode,
         "context_window": _count(entry.get("max_input_tokens")) or _count(entry.get("max_tokens")),
         "max_output_tokens": _count(entry.get("max_output_tokens")),

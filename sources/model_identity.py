@@ -46,6 +46,8 @@ import re
 from functools import cache, lru_cache
 from importlib.resources import files
 
+from sources.base import plain_id
+
 # First path segments that name a route or a reseller, never a model's creator.
 _ROUTES = frozenset(
     {
@@ -164,8 +166,15 @@ _LABS = {
 
 @cache  # a LiteLLM or genai-prices payload asks for thousands of ids, many of them more than once
 def canonical_model(provider: str, model: str) -> str | None:
-    """The creator-qualified id of ``model`` as sold by ``provider``, or None when unmapped."""
-    return _canonical((provider or "").strip().lower(), (model or "").strip().lower())
+    """The creator-qualified id of ``model`` as sold by ``provider``, or None when unmapped.
+
+    Both are read in NFKC form (``ｇｐｔ-4o`` is ``gpt-4o``); an id that still holds a character
+    outside printable ASCII (a Cyrillic о) raises ``BadRecord`` rather than map to the real model.
+    """
+    return _canonical(
+        plain_id(provider or "", field="provider").strip().lower(),
+        plain_id(model or "", field="model").strip().lower(),
+    )
 
 
 @lru_cache(maxsize=1 << 16)

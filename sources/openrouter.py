@@ -36,13 +36,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import BadRecord, ParseResult, Reject, SourceError, checked_price
+from sources.base import BadRecord, ParseResult, Records, SourceError, checked_price, json_object, plain_id
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
 
 NAME = "openrouter"
 DATASET = "token_prices"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 LIVE_URL = "https://openrouter.ai/api/v1/models?output_modalities=all"
 
 _COLUMNS = {
@@ -77,16 +79,17 @@ def embedded() -> list[Fetched]:
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     models = _load(body, origin)
-    records: list[dict[str, Any]] = []
-    rejects: list[Reject] = []
-    warnings: list[str] = []
+    prices = Records(NAME, TOKEN_PRICES)
     not_per_token: list[str] = []
     new_fields: dict[str, list[str]] = defaultdict(list)
     seen: set[str] = set()
-    for model in models:
+    for i, model in enumerate(models):
         model_id = model.get("id") if isinstance(model, dict) else None
-        record = {"model": model_id}
-        try:
+        named = isinstance(model_id, str) and model_id
+        rows: list[dict[str, Any]] = []
+
+        def read(model=model, model_id=model_id, rows=rows) -> list[dict[str, Any]]:
+            model = json_object(model, what="a model")
             if not isinstance(model_id, str) or not model_id:
                 raise BadRecord("missing_field", f"a model has no id: {str(model)[:200]}", "id", model_id)
             if model_id in seen:
@@ -94,35 +97,33 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
                     "duplicate_key", f"{model_id}: the id appears again; the first is kept", "id", model_id
                 )
             seen.add(model_id)
-            rows = _model_rows(model_id, model, warnings)
-        except BadRecord as e:
-            rejects.append(Reject(NAME, e.rule, e.reason, record, e.field, e.value))
+            rows.extend(_model_rows(model_id, model, prices.warnings))
+            return rows
+
+        key = {"provider": NAME, **({"model": model_id} if named else {})}
+        if not prices.read(model_id if named else f"data[{i}]", {"model": model_id}, key, read):
             continue
         for field in model["pricing"]:
             if field not in _COLUMNS and field not in _KNOWN_UNMAPPED:
                 new_fields[field].append(model_id)
-        if rows:
-            records.extend(rows)
-        else:
+        if not rows:
             not_per_token.append(model_id)
-    warnings.extend(
+    prices.warnings.extend(
         f"{NAME}: pricing field {field!r} is not mapped to a column (on {len(ids)} models, e.g. {ids[0]})"
         for field, ids in sorted(new_fields.items())
     )
     if not_per_token:
-        warnings.append(
+        prices.warnings.append(
             f"{NAME}: {len(not_per_token)} models are priced all zero without being a :free variant "
             f"(billed per image, request or search, not per token) and give no row: "
             f"{', '.join(not_per_token)}"
         )
-    if not records:
-        first = f"; first reject: {rejects[0].reason}" if rejects else ""
+    if not prices.rows and not prices.rejects:
         raise SourceError(
             NAME,
-            f"payload from {origin} holds no token price rows ({len(rejects)} models "
-            f"rejected, {len(not_per_token)} not billed per token{first})",
+            f"payload from {origin} holds no token price rows ({len(not_per_token)} not billed per token)",
         )
-    return ParseResult(TOKEN_PRICES.frame(records), rejects, warnings)
+    return prices.result()
 
 
 def _load(body: bytes, origin: str) -> list[Any]:
@@ -167,6 +168,7 @@ def _model_rows(model_id: str, model: dict[str, Any], warnings: list[str]) -> li
             windows[tier].append(prices)
         else:
             whole_day[tier] = prices
+    model_id = plain_id(model_id, field="id")
     variant = model_id.split(":", 1)[1] if ":" in model_id else None
     alias = model.get("alias_target") if isinstance(model.get("alias_target"), dict) else {}
     outputs = (model.get("architecture") or {}).get("output_modalities") or []

@@ -24,12 +24,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import ParseResult, SourceError, load_json
-from sources.gpu_rows import RateRows, RowRejected
+from sources.base import ParseResult, RowRejected, SourceError, json_object, load_json
+from sources.gpu_rows import RateRows
 from sources.http import Fetched, Http
 
 NAME = "runpod"
 DATASET = "gpu_rates"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 LIVE_URL = "https://api.runpod.io/graphql"
 QUERY = (
     "query GpuTypes { gpuTypes { id displayName memoryInGb securePrice communityPrice "
@@ -60,11 +62,10 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     gpu_types = _gpu_types(body)
     rates = RateRows(NAME)
     not_offered: Counter[str] = Counter()
-    for gpu in gpu_types:
-        try:
-            _add(rates, gpu, not_offered)
-        except RowRejected:
-            continue
+    for i, gpu in enumerate(gpu_types):
+        gpu_id = gpu.get("id") if isinstance(gpu, dict) else None
+        key = {"provider": NAME, **({"instance_type": str(gpu_id)} if gpu_id else {})}
+        rates.read(f"gpuTypes[{i}]", gpu, key, lambda gpu=gpu: _add(rates, gpu, not_offered))
     if not_offered:
         detail = ", ".join(f"{n} {what}" for what, n in sorted(not_offered.items()))
         rates.warnings.append(f"prices that are 0, empty or not a spot discount gave no row: {detail}")
@@ -90,8 +91,7 @@ def _gpu_types(body: bytes) -> list[Any]:
 
 
 def _add(rates: RateRows, gpu: Any, not_offered: Counter[str]) -> None:
-    if not isinstance(gpu, dict):
-        rates.reject("malformed_item", f"a GPU type is a {type(gpu).__name__}, not an object", {"gpu": gpu})
+    gpu = json_object(gpu, what="a GPU type")
     if not gpu.get("id"):
         rates.reject("missing_field", "id is missing", gpu, "id", gpu.get("id"))
     prices = {field: rates.number(gpu, field) for field in PRICES if field in gpu}
@@ -109,6 +109,7 @@ def _add(rates: RateRows, gpu: Any, not_offered: Counter[str]) -> None:
 def _emit(
     rates: RateRows, gpu: dict[str, Any], field: str, pricing_type: str, cloud: str, price: Decimal
 ) -> None:
+    # Each price of a GPU type is its own row, rejected on its own.
     try:
         rates.add(
             gpu,

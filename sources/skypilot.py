@@ -25,6 +25,7 @@ so that their history never mixes with SkyPilot's under one natural key.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections import Counter
@@ -33,12 +34,14 @@ from decimal import Decimal
 from typing import Any
 
 from sources import azure
-from sources.base import ParseResult, SourceError
-from sources.gpu_rows import RateRows, RowRejected, read_csv
+from sources.base import TRUNCATED, ParseResult, RowRejected, SourceError
+from sources.gpu_rows import RateRows, read_csv
 from sources.http import Fetched, FetchError, Http
 
 NAME = "skypilot"
 DATASET = "gpu_rates"
+# One payload is one cloud's catalog: it closes only that cloud's missing keys.
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source", "provider")
 CATALOG_VERSION = "v8"
 LIVE_URL = (
     f"https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs/{CATALOG_VERSION}"
@@ -142,14 +145,15 @@ def cloud_of(origin: str) -> str:
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     source = "anycloud" if "anycloud" in origin.lower() else NAME
-    rows, malformed, warnings = read_csv(source, body, required=REQUIRED, known=KNOWN)
     catalog = _Catalog(source, cloud_of(origin))
+    rows, malformed, warnings = read_csv(source, body, required=REQUIRED, known=KNOWN, key=catalog.key)
     catalog.rates.rejects.extend(malformed)
     catalog.rates.warnings.extend(warnings)
+    catalog.rates.complete = not any(r.rule == TRUNCATED for r in malformed)
     if catalog.cloud == "gcp":
         rows = catalog.add_gcp_instances(rows)
     for row in rows:
-        catalog.add_row(row)
+        catalog.rates.read(_label(row), row, catalog.key(row), lambda row=row: catalog.add_row(row))
     return catalog.result()
 
 
@@ -161,16 +165,22 @@ class _Catalog:
         self.no_spot: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
 
+    def key(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The natural key a catalog row would have had, as far as its columns say."""
+        key = {"provider": self.provider}
+        if row.get("InstanceType"):
+            key["instance_type"] = row["InstanceType"]
+        if row.get("Region"):
+            key["region"] = _region(row)
+        return key
+
     def add_row(self, row: dict[str, Any]) -> None:
         if not row["AcceleratorName"]:
             self.skipped["rows without an accelerator (CPU instances)"] += 1
             return
-        try:
-            on_demand = self.rates.number(row, "Price")
-            spot = self.rates.number(row, "SpotPrice") if "SpotPrice" in row else None
-            self._add_rates(row, on_demand, spot)
-        except RowRejected:
-            pass
+        on_demand = self.rates.number(row, "Price")
+        spot = self.rates.number(row, "SpotPrice") if "SpotPrice" in row else None
+        self._add_rates(row, on_demand, spot)
 
     def _add_rates(self, row: dict[str, Any], on_demand: Decimal | None, spot: Decimal | None) -> None:
         count = self.rates.gpu_count(row, "AcceleratorCount")
@@ -242,10 +252,9 @@ class _Catalog:
             name, count = _gcp_host_gpus(host["InstanceType"])
             key = _gpu_key(name, str(count), host)
             used.add(key)
-            try:
-                self._add_gcp_instance(host, gpu_rows.get(key), name, count)
-            except RowRejected:
-                continue
+            gpus = gpu_rows.get(key)
+            build = functools.partial(self._add_gcp_instance, host, gpus, name, count)
+            self.rates.read(_label(host), host, self.key(host), build)
         if unused := len(gpu_rows.keys() - used):
             self.skipped["GCP GPU-only rows (GPUs attached to a host VM priced elsewhere)"] += unused
         return rest
@@ -288,6 +297,10 @@ class _Catalog:
             self.rates.warnings.append(f"no spot row where the spot price is not one: {detail}")
         self.rates.warnings.extend(f"skipped {n} {what}" for what, n in sorted(self.skipped.items()))
         return self.rates.result()
+
+
+def _label(row: dict[str, Any]) -> str:
+    return f"{row.get('InstanceType') or row.get('AcceleratorName')} in {row.get('AvailabilityZone') or row.get('Region')}"
 
 
 def _gpu_key(name: str, count: str, row: dict[str, Any]) -> tuple[str, str, str]:

@@ -39,26 +39,30 @@ columns or without rows fails as a whole.
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any
 
 from sources.base import (
+    TRUNCATED,
     BadRecord,
     ParseResult,
-    Reject,
+    Records,
     SourceError,
     checked_price,
+    plain_id,
+    read_date,
 )
+from sources.gpu_rows import read_csv
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
 from sources.schemas import TOKEN_PRICES
 
 NAME = "curated"
 DATASET = "token_prices"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 CATALOG = "token_prices.csv"
 
 _REQUIRED = ("provider", "model", "valid_from", "source_url")
@@ -87,61 +91,48 @@ def embedded() -> list[Fetched]:
 
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
-    rows = _load(body, origin)
-    records: list[dict[str, Any]] = []
-    rejects: list[Reject] = []
-    seen: set[tuple] = set()
-    for line, row in rows:
-        where = f"line {line} ({row.get('provider') or '?'}/{row.get('model') or '?'})"
-        try:
-            record = _record(where, row)
-            key = (*(record[k] for k in TOKEN_PRICES.key), record["valid_from"])
-            if key in seen:
-                raise BadRecord(
-                    "duplicate_key",
-                    f"{where}: a second row for the same key and valid_from; the first is kept",
-                    "valid_from",
-                    row.get("valid_from"),
-                )
-            seen.add(key)
-        except BadRecord as e:
-            rejects.append(Reject(NAME, e.rule, e.reason, {"line": line, **row}, e.field, e.value))
+    rows, malformed, _ = read_csv(NAME, body, required=_REQUIRED, key=_key, numbered=True)
+    if rows and not any(c in rows[0] for c in _PRICES[:2]):
+        raise SourceError(
+            NAME, f"{origin} lacks the columns {list(_PRICES[:2])}; the header is {list(rows[0])}"
+        )
+    prices = Records(NAME, TOKEN_PRICES, versioned=True)
+    prices.rejects.extend(malformed)
+    prices.complete = not any(r.rule == TRUNCATED for r in malformed)
+    for row in rows:
+        line = row.pop("line")
+        if not any(row.values()):  # a row of empty cells, as spreadsheets save them
             continue
-        records.append(record)
-    unknown = sorted(set(rows[0][1]) - set(_REQUIRED) - set(_PRICES) - set(_OPTIONAL)) if rows else []
-    warnings = [
+        where = f"line {line} ({row.get('provider') or '?'}/{row.get('model') or '?'})"
+        prices.read(
+            where, {"line": line, **row}, _key(row), lambda where=where, row=row: [_record(where, row)]
+        )
+    unknown = sorted(set(rows[0]) - set(_REQUIRED) - set(_PRICES) - set(_OPTIONAL)) if rows else []
+    prices.warnings.extend(
         f"{NAME}: column {column!r} in {origin} looks like a price but is not a known column; it is ignored"
         for column in unknown
         if "usd" in column or "price" in column or "cost" in column
-    ]
-    if not records:
-        first = f"; first reject: {rejects[0].reason}" if rejects else ""
-        raise SourceError(NAME, f"{origin} holds no valid price rows ({len(rejects)} rejected{first})")
-    return ParseResult(TOKEN_PRICES.frame(records), rejects, warnings)
+    )
+    if not prices.rows and not prices.rejects:
+        raise SourceError(NAME, f"{origin} holds no price rows")
+    return prices.result()
 
 
-def _load(body: bytes, origin: str) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SourceError(NAME, f"{origin} is not UTF-8 text ({e})") from None
-    if not text.strip():
-        raise SourceError(NAME, f"{origin} is empty")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in _REQUIRED if c not in columns]
-    if missing or not any(c in columns for c in _PRICES[:2]):
-        raise SourceError(
-            NAME, f"{origin} lacks the columns {missing or list(_PRICES[:2])}; the header is {columns}"
-        )
-    rows = [
-        (reader.line_num, {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None})
-        for row in reader
-        if any((v or "").strip() for v in row.values() if isinstance(v, str))
-    ]
-    if not rows:
-        raise SourceError(NAME, f"{origin} has a header but no rows")
-    return rows
+def _key(row: dict[str, str]) -> dict[str, Any]:
+    """The natural key a row would have had, from the cells it has: a cell the row lacks (a file cut
+    mid-row, or no such column) is left out, so the key matches every value of it."""
+    key: dict[str, Any] = {}
+    if row.get("provider"):
+        key["provider"] = row["provider"].lower()
+    if row.get("model"):
+        key["model"] = row["model"]
+    if "tier" in row:
+        key["tier"] = row["tier"] or "base"
+    if "service_tier" in row:
+        key["service_tier"] = row["service_tier"] or "standard"
+    if "off_peak" in row and row["off_peak"].lower() in _BOOLEANS:
+        key["off_peak"] = _BOOLEANS[row["off_peak"].lower()]
+    return key
 
 
 def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
@@ -166,8 +157,8 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
             "missing_field", f"{where}: neither an input nor an output price", "input_usd_per_mtok", None
         )
     valid_from, valid_to = (
-        _date(where, "valid_from", row["valid_from"]),
-        _date(where, "valid_to", row.get("valid_to")),
+        read_date(row["valid_from"], field="valid_from", label=where),
+        read_date(row.get("valid_to"), field="valid_to", label=where),
     )
     if valid_to is not None and valid_to <= valid_from:
         raise BadRecord(
@@ -181,7 +172,7 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
         raise BadRecord(
             "bad_value", f"{where}: off_peak {off_peak!r} is not true or false", "off_peak", off_peak
         )
-    provider, model = row["provider"].lower(), row["model"]
+    provider, model = row["provider"].lower(), plain_id(row["model"], field="model", label=where)
     return {
         "source": NAME,
         "provider": provider,
@@ -202,17 +193,6 @@ def _record(where: str, row: dict[str, str]) -> dict[str, Any]:
 
 def _price(where: str, column: str, value: str | None) -> Decimal | None:
     return checked_price(value, label=where, field=column)
-
-
-def _date(where: str, column: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRecord(
-            "bad_date", f"{where}: {column} {value!r} is not an ISO date (YYYY-MM-DD)", column, value
-        ) from None
 
 
 def _count(where: str, column: str, value: str | None) -> int | None:

@@ -17,12 +17,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources.base import ParseResult, SourceError, load_json, to_decimal
-from sources.gpu_rows import RateRows, RowRejected
+from sources.base import ParseResult, SourceError, json_object, load_json, to_decimal
+from sources.gpu_rows import RateRows
 from sources.http import Fetched, Http
 
 NAME = "vastai"
 DATASET = "gpu_rates"
+# One payload is the whole feed: a key it no longer lists is closed (warehouse.history).
+SNAPSHOT_SCOPE: tuple[str, ...] | None = ("source",)
 LIVE_URL = "https://console.vast.ai/api/v0/bundles/"
 # The CLI's default search (verified, rentable, on-demand), ordered like the web console.
 QUERY = {
@@ -48,11 +50,8 @@ def embedded() -> list[Fetched]:
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     offers = _offers(body)
     rates = RateRows(NAME)
-    for offer in offers:
-        try:
-            _add(rates, offer)
-        except RowRejected:
-            continue
+    for i, offer in enumerate(offers):
+        rates.read(f"offers[{i}]", offer, _key(offer), lambda offer=offer: _add(rates, offer))
     return rates.result()
 
 
@@ -72,21 +71,16 @@ def _offers(body: bytes) -> list[Any]:
 
 
 def _add(rates: RateRows, offer: Any) -> None:
-    if not isinstance(offer, dict):
-        rates.reject(
-            "malformed_item", f"an offer is a {type(offer).__name__}, not an object", {"offer": offer}
-        )
+    offer = json_object(offer, what="an offer")
     for field in REQUIRED:
         if offer.get(field) in (None, ""):
             rates.reject("missing_field", f"{field} is missing", offer, field, offer.get(field))
     count = rates.gpu_count(offer, "num_gpus")
     price = rates.number(offer, "dph_total")
     name = str(offer["gpu_name"])
-    machine = offer.get("machine_id")
-    offer_id = offer.get("id") or offer.get("ask_contract_id")
-    if machine is None and offer_id is None:
+    instance = _instance(offer, count)
+    if instance is None:
         rates.reject("missing_field", "neither machine_id nor id identifies the offer", offer, "machine_id")
-    instance = f"m{machine}/{count.normalize():f}x {name}" if machine is not None else f"offer {offer_id}"
     try:
         memory = to_decimal(offer.get("gpu_ram"))
     except ValueError:
@@ -95,7 +89,7 @@ def _add(rates: RateRows, offer: Any) -> None:
         offer,
         provider=NAME,
         instance_type=instance,
-        region=str(offer.get("geolocation") or ""),
+        region=_region(offer),
         pricing_type="marketplace",
         accelerator_name=name,
         gpu_count=count,
@@ -105,3 +99,28 @@ def _add(rates: RateRows, offer: Any) -> None:
         hint=name,
         price_field="dph_total",
     )
+
+
+def _instance(offer: dict[str, Any], count: Decimal) -> str | None:
+    machine = offer.get("machine_id")
+    offer_id = offer.get("id") or offer.get("ask_contract_id")
+    if machine is not None:
+        return f"m{machine}/{count.normalize():f}x {offer['gpu_name']}"
+    return None if offer_id is None else f"offer {offer_id}"
+
+
+def _region(offer: dict[str, Any]) -> str:
+    return str(offer.get("geolocation") or "")
+
+
+def _key(offer: Any) -> dict[str, Any]:
+    """The natural key an offer would have had, as far as its fields can be read."""
+    if not isinstance(offer, dict):
+        return {"provider": NAME, "pricing_type": "marketplace"}
+    key = {"provider": NAME, "region": _region(offer), "pricing_type": "marketplace"}
+    try:
+        count = to_decimal(offer.get("num_gpus"))
+        instance = _instance(offer, count) if count and offer.get("gpu_name") else None
+    except (ValueError, ArithmeticError):
+        instance = None
+    return key if instance is None else {**key, "instance_type": instance}

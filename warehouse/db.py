@@ -4,7 +4,7 @@ so moving storage (MotherDuck, DuckLake) stays a change to this file."""
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -21,6 +21,7 @@ def working_path() -> Path:
 
 
 def published_dir() -> Path:
+    """What readers open: a link to the current generation (warehouse.publish swaps it)."""
     return home() / "published"
 
 
@@ -47,6 +48,21 @@ def working(path: Path | None = None):
         con.close()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """Commit the block's statements together, or none of them. A statement that fails may already
+    have ended the transaction (disk full, an invalidated database): rolling back again would raise
+    "no transaction is active" in place of the real cause, so that second error is dropped."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        with suppress(duckdb.TransactionException):
+            con.execute("rollback")
+        raise
+
+
 def document(con: duckdb.DuckDBPyConnection, table: str, doc: str, columns: dict[str, str]) -> None:
     """Set a table's and its columns' comments, writing only those that differ: each COMMENT is a
     catalog write, and every asset of a refresh ensures its tables."""
@@ -67,17 +83,12 @@ def document(con: duckdb.DuckDBPyConnection, table: str, doc: str, columns: dict
     if not changes:
         return
     # One transaction: every COMMENT alone would be its own commit, five times slower.
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for column, text in changes:
             if column is None:
                 con.execute(f"comment on {kind} {table} is {_literal(text)}")
             else:
                 comment_on_column(con, table, column, text)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def comment_on_table(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:

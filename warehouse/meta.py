@@ -20,6 +20,24 @@ create table if not exists meta.runs (
     status varchar not null,
     summary varchar
 );
+create table if not exists meta.run_failures (
+    run_id varchar not null,
+    step varchar not null,
+    error varchar not null,
+    failed_at timestamptz not null
+);
+create table if not exists meta.validations (
+    run_id varchar not null,
+    dataset varchar not null,
+    validated_at timestamptz not null,
+    success boolean not null,
+    rows bigint not null,
+    rejected bigint not null,
+    rules_broken varchar[] not null,
+    summary varchar not null,
+    merged_at timestamptz,
+    primary key (run_id, dataset)
+);
 create table if not exists meta.source_runs (
     run_id varchar not null,
     source varchar not null,
@@ -46,8 +64,14 @@ create table if not exists quarantine.rejected_rows (
     value varchar,
     row_json json not null,
     payload_sha256 varchar,
-    rejected_at timestamptz not null
+    rejected_at timestamptz not null,
+    natural_key json
 );
+-- Warehouses from before these columns existed.
+alter table meta.source_runs add column if not exists versions_superseded bigint;
+alter table meta.source_runs add column if not exists keys_closed bigint;
+alter table meta.source_runs add column if not exists keys_held_open bigint;
+alter table quarantine.rejected_rows add column if not exists natural_key json;
 """
 
 DOCS = {
@@ -58,8 +82,36 @@ DOCS = {
             "kind": "refresh, ingest or rebuild.",
             "started_at": "When the run started.",
             "finished_at": "When it finished; null while running or if it died.",
-            "status": "running, success, partial (some source failed), failed, or died (killed before it finished).",
-            "summary": "One line of what happened.",
+            "status": (
+                "running; success; partial (a source failed or a dataset's validation blocked its batch); "
+                "failed (nothing reached history, or a merge, model or publish step failed); "
+                "died (killed before it finished)."
+            ),
+            "summary": "One line of what happened, naming each failed source, blocked dataset and failed step.",
+        },
+    ),
+    "meta.run_failures": (
+        "Each step of a run that failed (merge, models, publish), with the real cause in words.",
+        {
+            "run_id": "The run (meta.runs).",
+            "step": "What failed, e.g. 'merge gpu_rates' or 'publish'.",
+            "error": "The exception, type and message (e.g. OSError: [Errno 28] No space left on device).",
+            "failed_at": "When it failed.",
+        },
+    ),
+    "meta.validations": (
+        "The validation verdict on each dataset's staged batch per run: Dagster's asset check reads it, "
+        "and the merge refuses a batch whose verdict is not success.",
+        {
+            "run_id": "The run that staged the batch.",
+            "dataset": "The dataset.",
+            "validated_at": "When the suite ran.",
+            "success": "False: the batch is blocked (structural failure, or most rows rejected) and never merges.",
+            "rows": "Rows the suite judged (after the parsers and the rules).",
+            "rejected": "Rows the suite rejected into quarantine.rejected_rows.",
+            "rules_broken": "The expectations that failed (gx:<expectation>(<column>)).",
+            "summary": "The verdict in words.",
+            "merged_at": "When the batch reached history; null while not merged.",
         },
     ),
     "meta.source_runs": (
@@ -74,6 +126,14 @@ DOCS = {
             "rows_accepted": "Rows that passed validation and reached the merge.",
             "rows_rejected": "Rows sent to quarantine.rejected_rows.",
             "versions_inserted": "New history versions this source's payload created.",
+            "versions_superseded": (
+                "History versions this source's payloads replaced (moved to superseded.<dataset>): "
+                "history grows by versions_inserted less versions_superseded."
+            ),
+            "keys_closed": "Keys of history this source's payloads closed (no longer listed in a whole snapshot).",
+            "keys_held_open": (
+                "Keys a whole snapshot no longer listed but kept open because a record of them was rejected."
+            ),
             "duration_s": "Seconds spent fetching, parsing and validating.",
             "observed_at": "When the payload was observed.",
             "error": "Why the source failed, naming source, field and value; null on success.",
@@ -93,6 +153,10 @@ DOCS = {
             "row_json": "The record as the parser saw it.",
             "payload_sha256": "The raw.payloads body it came from.",
             "rejected_at": "When it was rejected.",
+            "natural_key": (
+                "The natural key the record would have had, as far as it is known (JSON; a missing "
+                "column means any value): history keeps these keys as they were."
+            ),
         },
     ),
 }
@@ -108,14 +172,27 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
-    con.execute("insert into meta.runs values (?, ?, ?, null, 'running', null)", [run_id, kind, now()])
-
-
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: str) -> None:
     con.execute(
         "update meta.runs set finished_at = ?, status = ?, summary = ? where run_id = ?",
         [now(), status, summary, run_id],
+    )
+
+
+def record_failure(con: duckdb.DuckDBPyConnection, run_id: str, step: str, error: BaseException) -> None:
+    con.execute(
+        "insert into meta.run_failures values (?, ?, ?, ?)",
+        [run_id, step, f"{type(error).__name__}: {error}", now()],
+    )
+
+
+def fail_run(con: duckdb.DuckDBPyConnection, run_id: str, cause: str) -> None:
+    """Mark a run failed that its own process could not close (the run-failure sensor): a status the
+    run already computed as failed keeps its more precise summary."""
+    con.execute(
+        "update meta.runs set status = 'failed', finished_at = coalesce(finished_at, ?), summary = ? "
+        "where run_id = ? and status <> 'failed'",
+        [now(), cause, run_id],
     )
 
 
@@ -130,6 +207,9 @@ def record_source_run(con: duckdb.DuckDBPyConnection, **row) -> None:
         "rows_accepted",
         "rows_rejected",
         "versions_inserted",
+        "versions_superseded",
+        "keys_closed",
+        "keys_held_open",
         "duration_s",
         "observed_at",
         "error",

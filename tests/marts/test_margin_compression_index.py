@@ -94,7 +94,9 @@ def test_tiers(wh):
     assert mci(wh, "flagship", DEC)["price_index"] == pytest.approx(200)
     assert mci(wh, "flagship", DEC)["mci"] == pytest.approx(100 * 200 / (100 / math.sqrt(0.5)))
     assert mci(wh, "small", FEB)["mci"] == pytest.approx(50)
-    mid = wh.rows("select date, price_index, n_models from marts.margin_compression_index where tier = 'mid'")
+    mid = wh.rows(
+        "select date, price_index, n_models from marts.margin_compression_index where tier = 'mid' order by date"
+    )
     assert mid[0] == {"date": JAN, "price_index": pytest.approx(100), "n_models": None}
     assert mid[1] == {"date": FEB, "price_index": pytest.approx(200), "n_models": 1}
     assert mci(wh, "mid", FEB)["mci"] == pytest.approx(200)

@@ -62,7 +62,8 @@ def baseline(_refresh_in_background):
 @pytest.fixture
 def home(baseline, costcurve_home, monkeypatch):
     """This test's own copy of the baseline warehouse, as its COSTCURVE_HOME."""
-    shutil.copytree(baseline, costcurve_home)
+    # symlinks=True: `published` is a link to the current generation, and stays one in the copy.
+    shutil.copytree(baseline, costcurve_home, symlinks=True)
     monkeypatch.setenv("COSTCURVE_HOME", str(costcurve_home))
     return costcurve_home
 

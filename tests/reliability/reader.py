@@ -3,7 +3,7 @@
     python reader.py SNAPSHOT STOP_FILE MAX_QUERIES MAX_SECONDS
 
 Each query reads two tables written by the same publish, history and meta: the count of
-history.token_prices and the versions meta.source_runs credits for it must agree, and the latest run
+history.token_prices and the versions meta.source_runs credits for it (inserted less superseded) must agree, and the latest run
 in meta.runs must have its source runs. A reader that saw half of one publish and half of another
 would see them disagree. Prints one JSON object: queries, errors, inconsistencies, runs seen.
 """
@@ -19,7 +19,8 @@ QUERY = """
 with latest as (select run_id from meta.runs order by started_at desc limit 1)
 select (select run_id from latest),
        (select count(*) from history.token_prices),
-       (select coalesce(sum(versions_inserted), 0) from meta.source_runs where dataset = 'token_prices'),
+       (select coalesce(sum(versions_inserted), 0) - coalesce(sum(versions_superseded), 0)
+        from meta.source_runs where dataset = 'token_prices'),
        (select count(*) from meta.source_runs where run_id = (select run_id from latest))
 """
 

@@ -8,9 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from warehouse_checks import lock_is_free, published_files
 
+from pipelines import flow
 from pipelines.cli import main
 from warehouse.lock import writer_lock
 
@@ -99,24 +101,34 @@ def test_a_second_writer_while_a_refresh_runs_is_refused_at_once(home, spawn, tm
     assert lock_is_free(home)
 
 
-def test_a_dagster_connection_holds_the_writer_lock_and_the_process_may_re_enter_it(costcurve_home, spawn):
-    """A scheduled run's assets connect through the Warehouse resource, which takes the writer lock.
-    Inside it the same process takes the lock again (the CLI's refresh around its assets), while
-    another process is refused, `costcurve refresh` before it even imports Dagster."""
+def test_a_dagster_run_holds_the_writer_lock_from_setup_to_teardown(costcurve_home, spawn):
+    """The Warehouse resource takes the writer lock and opens the run when the run starts and keeps
+    both until it ends, so no other writer gets in between two assets. Inside it the same process
+    takes the lock again (the CLI's refresh around its assets), while another process is refused,
+    `costcurve refresh` before it even imports Dagster. Teardown closes the run it opened."""
+    import dagster as dg
+
     from pipelines.resources import Warehouse
 
     refresh = (
         "import sys; from pipelines.cli import main; code = main(['refresh', '--offline']); "
         "print('dagster' in sys.modules); sys.exit(code)"
     )
-    with Warehouse().connect() as con:
+    with Warehouse().yield_for_execution(dg.build_init_resource_context()) as warehouse:
         with writer_lock("refresh"):
-            assert con.execute("select count(*) from meta.runs").fetchone() == (0,)
+            runs = warehouse.con.execute("select run_id, status from meta.runs").fetchall()
+            assert runs == [(warehouse.run_id, "running")]
         assert not lock_is_free(costcurve_home)  # leaving the inner lock kept the outer one
         second = spawn([sys.executable, "-c", refresh], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = second.communicate(timeout=60)
+        run_id = warehouse.run_id
     assert second.returncode == 2, err.decode()
     message = " ".join(err.decode().split())
     assert "another dagster run is already running" in message and f"(pid {os.getpid()}," in message, message
     assert out.decode().strip() == "False"  # refused before importing Dagster
     assert lock_is_free(costcurve_home)
+    with duckdb.connect(str(costcurve_home / "costcurve.duckdb"), read_only=True) as con:
+        status, summary = con.execute(
+            "select status, summary from meta.runs where run_id = ?", [run_id]
+        ).fetchone()
+    assert (status, summary) == ("success", f"all sources landed; {flow.NOT_PUBLISHED}")

@@ -16,7 +16,7 @@ from warehouse_checks import lock_is_free, published_files, scd2_violations, tab
 from pipelines import flow, registry
 from pipelines.cli import main
 from sources.http import Fetched
-from warehouse import db, publish
+from warehouse import db, publish, raw
 from warehouse.publish import PUBLISHED_SCHEMAS
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -27,12 +27,14 @@ WAIT_S = 120
 
 # Where each refresh dies. The first two stop the process at a function of the pipeline and kill it
 # there (tests/reliability/paused.py patches only that subprocess); the last kills the unmodified
-# CLI when polling sees the snapshot's temporary file, i.e. half-way through publishing.
+# CLI when polling sees the snapshot's temporary file in a new generation, i.e. half-way through
+# publishing.
 STAGES = {
     "after archiving a raw payload": ("warehouse.raw", "archive", "after"),
-    "inside a history merge transaction": ("warehouse.history", "_close_missing", "before"),
+    "inside a history merge transaction": ("warehouse.history", "_record_observation", "before"),
     "while writing the published snapshot": None,
 }
+HALF_SNAPSHOT = "published-*/.costcurve.duckdb.*.tmp"
 
 
 def kill_during(stage: str, home: Path, spawn, logs: Path) -> None:
@@ -44,9 +46,7 @@ def kill_during(stage: str, home: Path, spawn, logs: Path) -> None:
     )
 
     def reached() -> bool:
-        return marker.exists() or (
-            not STAGES[stage] and any((home / "published").glob(".costcurve.duckdb.*.tmp"))
-        )
+        return marker.exists() or (not STAGES[stage] and any(home.glob(HALF_SNAPSHOT)))
 
     with open(logs / f"{marker.stem}.log", "wb") as log:
         process = spawn(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -94,7 +94,8 @@ def test_a_refresh_killed_at_any_stage_leaves_the_warehouse_intact_and_the_next_
         with duckdb.connect(str(snapshot), read_only=True) as con:
             assert table_counts(con, PUBLISHED_SCHEMAS) == snapshot_before, stage
 
-    assert any((home / "published").glob(".costcurve.duckdb.*.tmp"))  # the killed publish's half file
+    assert any(home.glob(HALF_SNAPSHOT))  # the killed publish's half generation
+    current = (home / "published").resolve()
     assert main(["refresh", "--offline"]) == 0
     with duckdb.connect(str(working), read_only=True) as con:
         assert scd2_violations(con) == {}
@@ -111,8 +112,10 @@ def test_a_refresh_killed_at_any_stage_leaves_the_warehouse_intact_and_the_next_
     # publishing had already closed (finish_run comes before the snapshot) and its rows are published now.
     assert [statuses[killed[stage]] for stage in STAGES] == ["died", "died", "success"]
     assert "running" not in statuses.values()
-    # The next publish removed the half-written snapshot file.
-    assert not list((home / "published").glob(".costcurve.duckdb.*.tmp"))
+    # The next publish removed the half-written generation and kept the one it replaced.
+    assert not list(home.glob(HALF_SNAPSHOT))
+    generations = {p.name for p in home.glob("published-*")}
+    assert generations == {current.name, (home / "published").resolve().name}
     assert lock_is_free(home)
 
 
@@ -120,17 +123,28 @@ def run_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r for (r,) in con.execute("select run_id from meta.runs").fetchall()}
 
 
-def test_the_next_publish_removes_every_file_a_killed_publish_left(tmp_path):
-    target = tmp_path / "published" / "costcurve.duckdb"
-    target.parent.mkdir()
-    wreck = [target.with_name(f".{target.name}.4194304.tmp{suffix}") for suffix in ("", ".wal")]
-    for path in wreck:
-        path.write_bytes(b"half a snapshot")
-    with db.connect(tmp_path / "w.duckdb") as con:
+def test_the_next_publish_removes_every_file_a_killed_publish_left(costcurve_home):
+    """A killed publish leaves a half generation (and inside it a temporary snapshot and its WAL); the
+    next publish removes it, and a half snapshot in its own directory too."""
+    wreck = costcurve_home / "published-killed-run"
+    wreck.mkdir(parents=True)
+    for suffix in ("", ".wal"):
+        (wreck / f".costcurve.duckdb.4194304.tmp{suffix}").write_bytes(b"half a snapshot")
+    with db.working() as con:
         flow.ensure(con)
+        run_id = flow.new_run_id("test")
+        flow.begin_run(con, run_id, "test")
+        flow.build_models(con, run_id)  # the report reads the marts
+        flow.publish(con, run_id)
+    assert not wreck.exists()
+    generation = (costcurve_home / "published").resolve()
+    assert [p.name for p in costcurve_home.glob("published-*")] == [generation.name]
+    target = generation / "costcurve.duckdb"
+    half = target.with_name(".costcurve.duckdb.4194304.tmp")
+    half.write_bytes(b"half a snapshot")
+    with db.working() as con:
         publish.publish(con, [], target)
-    assert not wreck[0].exists()
-    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]
+    assert not half.exists()
 
 
 def test_replaying_the_archive_adds_no_rows(home):
@@ -149,18 +163,17 @@ def test_replaying_the_archive_adds_no_rows(home):
         run_id = flow.new_run_id("replay")
         flow.begin_run(con, run_id, "replay")
         for dataset in history_before:
-            frames = []
-            for _, source, mode, url, observed_at, sha in (f for f in fetches if f[0] == dataset):
-                body = con.execute("select body from raw.payloads where sha256 = ?", [sha]).fetchone()[0]
-                module = registry.module_for(dataset, source)
-                next_day = observed_at + timedelta(days=1)
-                _, staged = flow.stage_source(
-                    con, module, run_id=run_id, payloads=[Fetched(url, body)], mode=mode, observed_at=next_day
+            feeds = [
+                flow.Feed(
+                    registry.module_for(dataset, source),
+                    [Fetched(url, raw.body(con, sha))],
+                    mode,
+                    observed_at + timedelta(days=1),
                 )
-                frames += staged
-            flow.write_staging(con, dataset, frames)
-            assert flow.validate_staged(con, dataset, run_id=run_id).success
-            assert flow.merge_staged(con, dataset, run_id=run_id) == 0, dataset
+                for _, source, mode, url, observed_at, sha in (f for f in fetches if f[0] == dataset)
+            ]
+            staged, stats = flow.run(con, dataset, feeds, run_id=run_id)
+            assert staged.verdict.success and stats.inserted == 0, dataset
         for dataset, rows in history_before.items():
             now = con.execute(
                 f"select * exclude (last_seen_at) from history.{dataset} order by all"

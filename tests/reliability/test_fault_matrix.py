@@ -1,6 +1,6 @@
 """Every live source under every fault a real upstream produces, replayed with no network.
 
-``test_fault`` drives ``flow.stage_source`` through a fake upstream (tests/reliability/feeds.py) for
+``test_fault`` drives ``flow.stage`` (the one flow's first half) through a fake upstream (tests/reliability/feeds.py) for
 each source x fault and asserts what the warehouse must do: retry where retrying makes sense (and
 only as often as allowed), record the payload or the error in raw, mark the source failed in plain
 words naming the field or value to blame, and stage nothing invalid. The tests after it run whole
@@ -71,9 +71,11 @@ def con(tmp_path_factory):
 
 
 def stage(con, source: str, upstream: Upstream, run_id: str):
-    outcome, frames = flow.stage_source(
-        con, MODULES[source], run_id=run_id, offline=False, http=upstream.http()
-    )
+    module = MODULES[source]
+    (outcome,) = flow.stage(
+        con, module.DATASET, [flow.Feed(module)], run_id=run_id, http=upstream.http()
+    ).outcomes
+    staged = con.execute(f"select * from {flow.staging_table(module.DATASET)}").pl()
 
     def rows(sql: str):
         return con.execute(sql, [run_id, source]).fetchall()
@@ -81,7 +83,7 @@ def stage(con, source: str, upstream: Upstream, run_id: str):
     return SimpleNamespace(
         source=source,
         outcome=outcome,
-        staged=pl.concat(frames) if frames else None,
+        staged=staged if staged.height else None,
         fetches=rows("select mode, url, sha256, error from raw.fetches where run_id = ? and source = ?"),
         recorded=rows("select status, error, warnings from meta.source_runs where run_id = ? and source = ?"),
         rejects=rows(
@@ -189,19 +191,6 @@ def all_rejected(seen, *phrases: str) -> None:
     assert seen.fetches and all(sha and not error for _, _, sha, error in seen.fetches)
 
 
-def parser_bug(seen, exception: str) -> None:
-    """The parser raised something other than SourceError: its source fails alone, naming the
-    exception, and the payload is kept with the reason."""
-    each_url_once(seen)
-    outcome = seen.outcome
-    url = live_url(seen.source)
-    assert outcome.status == "failed" and seen.staged is None
-    assert outcome.error.startswith(f"{seen.source}: could not read {url}: {exception}: "), outcome.error
-    assert seen.recorded[0][:2] == ("failed", outcome.error)
-    ((_, fetched, sha, error),) = seen.fetches
-    assert fetched == url and sha is not None and error == outcome.error
-
-
 def landed(seen, good) -> None:
     each_url_once(seen)
     assert seen.outcome.status == "success" and seen.outcome.mode == "live"
@@ -247,7 +236,7 @@ def cut_short(seen, good) -> None:
         # A CSV cut mid-row: the partial row is rejected naming its line, the rows before it land, and
         # nothing is invented. A cut that falls on a line end cannot be told from a shorter file.
         landed(seen, good)
-        (malformed, *_) = rejected(seen, {"malformed_row"}, named=False)
+        (malformed, *_) = rejected(seen, {"truncated_row"}, named=False)
         assert "line" in malformed[1]
         columns = list(DATASETS[MODULES[seen.source].DATASET].schema)
         if seen.staged is not None:
@@ -262,12 +251,11 @@ def cut_short(seen, good) -> None:
 
 def unit_error(seen, good) -> None:
     if seen.source == "epoch":
-        # A launch price of 3.36e10 does not fit DECIMAL(18, 9): polars raises while the parser builds
-        # its frame. A parser bug fails its own source, never the dataset's others.
-        parser_bug(seen, "ComputeError")
-        return
-    if seen.source == "litellm":  # the parser refuses a payload with no token price left
-        payload_failed(seen, "holds no token price rows", "per token")
+        # A launch price of 3.36e10 does not fit DECIMAL(18, 9): the parser rejects that record naming
+        # the field, and the accelerators without a launch price land.
+        landed(seen, good)
+        rejected(seen, {"does_not_fit"})
+        nothing_invalid_staged(seen)
         return
     rejected(seen, {"price_band", "accelerator_price_band", "price_jump"})
     if seen.source != "openrouter":
@@ -303,9 +291,10 @@ EXPECTED = {
         seen, "missing required column" if seen.source in ("skypilot", "epoch") else "not JSON"
     ),
     "empty_list": lambda seen, good: payload_failed(seen),
-    # genai_prices and Azure read record by record: each record lacking the field is rejected.
+    # genai_prices, LiteLLM, OpenRouter and Azure read record by record: each record lacking the field
+    # is rejected.
     "renamed_field": lambda seen, good: (
-        all_rejected if seen.source in ("genai_prices", "azure") else payload_failed
+        all_rejected if seen.source in ("genai_prices", "litellm", "openrouter", "azure") else payload_failed
     )(seen, RENAMED[seen.source]),
     "new_field": same_rows,
     "unit_error": unit_error,
@@ -350,16 +339,14 @@ def days(tmp_path_factory):
 
 
 def run_source(con, source: str, upstream: Upstream, n: int):
-    """One day of one source through stage, validate and merge, as a refresh runs it."""
+    """One day of one source through the one flow (stage, validate, merge), as a refresh runs it."""
     module = MODULES[source]
     run_id = f"{source}-day{n}-{len(upstream.faults)}{sorted(upstream.faults.values())}"
     flow.begin_run(con, run_id, "refresh")
-    outcome, frames = flow.stage_source(
-        con, module, run_id=run_id, offline=False, http=upstream.http(), observed_at=day(n)
-    )
-    flow.write_staging(con, module.DATASET, frames)
-    assert flow.validate_staged(con, module.DATASET, run_id=run_id).success
-    flow.merge_staged(con, module.DATASET, run_id=run_id)
+    feed = flow.Feed(module, observed_at=day(n))
+    staged, stats = flow.run(con, module.DATASET, [feed], run_id=run_id, http=upstream.http())
+    assert staged.verdict.success and stats is not None
+    (outcome,) = staged.outcomes
     return outcome, run_id
 
 
@@ -383,7 +370,7 @@ BROKEN_DAYS = {
     "azure": ("http_500", "malformed", "renamed_field", "unit_error", "jump"),
     "vastai": ("http_500", "malformed", "unit_error", "jump"),
     "runpod": ("http_500", "malformed", "unit_error", "jump"),
-    "epoch": ("http_500", "malformed", "renamed_field", "unit_error"),
+    "epoch": ("http_500", "malformed", "renamed_field"),
 }
 BANDS = {"price_band", "accelerator_price_band"}
 
@@ -425,21 +412,18 @@ def test_invalid_payloads_leave_history_unchanged_and_the_next_run_recovers(days
         ("token_prices", "litellm", "http_500"),
         ("gpu_rates", "azure", "malformed"),
         ("accelerators", "epoch", "timeout"),
-        ("accelerators", "epoch", "unit_error"),  # a parser bug: polars raises inside sources/epoch.py
+        ("accelerators", "epoch", "malformed"),
     ],
 )
 def test_one_broken_source_does_not_block_the_others(tmp_path, dataset, broken, fault):
     con = open_warehouse(tmp_path / "w.duckdb")
     run_id = "one-broken"
     flow.begin_run(con, run_id, "refresh")
-    outcomes = {
-        o.source: o
-        for o in flow.stage_dataset(
-            con, dataset, run_id=run_id, offline=False, http=Upstream({broken: fault}).http()
-        )
-    }
-    assert flow.validate_staged(con, dataset, run_id=run_id).success
-    flow.merge_staged(con, dataset, run_id=run_id)
+    staged, stats = flow.run(
+        con, dataset, flow.feeds(dataset), run_id=run_id, http=Upstream({broken: fault}).http()
+    )
+    assert staged.verdict.success and stats.inserted > 0
+    outcomes = {o.source: o for o in staged.outcomes}
     failed = outcomes.pop(broken)
     assert failed.status == "failed" and failed.error.startswith(f"{broken}: ")
     assert outcomes and all(o.status == "success" and o.rows_accepted > 0 for o in outcomes.values())
@@ -447,7 +431,7 @@ def test_one_broken_source_does_not_block_the_others(tmp_path, dataset, broken, 
     assert broken not in landed and landed >= {"curated"}
     assert flow.finish_run(con, run_id) == "partial"
     summary = con.execute("select summary from meta.runs where run_id = ?", [run_id]).fetchone()[0]
-    assert summary == f"failed sources: {broken} ({dataset})"
+    assert summary == f"failed sources: {broken} ({dataset}); {flow.NOT_PUBLISHED}"
 
 
 @pytest.mark.parametrize(("source", "fault"), [("litellm", "negative"), ("openrouter", "unit_error")])
@@ -480,10 +464,10 @@ def test_a_payload_with_every_record_rejected_fails_its_source(con, source, faul
     flow.begin_run(con, run_id, "refresh")
     seen = stage(con, source, Upstream({source: fault}), run_id)
     all_rejected(seen)
-    # The run does not say "all sources landed".
-    assert flow.finish_run(con, run_id) == "partial"
+    # The run does not say "all sources landed": nothing of it reached history, so it failed.
+    assert flow.finish_run(con, run_id) == "failed"
     summary = con.execute("select summary from meta.runs where run_id = ?", [run_id]).fetchone()[0]
-    assert summary == f"failed sources: {source} ({MODULES[source].DATASET})"
+    assert summary == f"failed sources: {source} ({MODULES[source].DATASET}); {flow.NOT_PUBLISHED}"
 
 
 def test_one_unreadable_payload_fails_alone_and_the_others_land(con, good):
@@ -505,9 +489,10 @@ def test_one_unreadable_payload_fails_alone_and_the_others_land(con, good):
     columns = list(DATASETS["gpu_rates"].schema)
     expected = good["skypilot"].staged.filter(~pl.col("payload_sha256").is_in(list(gcp))).select(columns)
     assert expected.height > 0 and seen.staged.select(columns).sort(columns).equals(expected.sort(columns))
-    assert flow.finish_run(con, run_id) == "partial"
+    # Only staged (nothing reached history): the run failed, naming the source.
+    assert flow.finish_run(con, run_id) == "failed"
     summary = con.execute("select summary from meta.runs where run_id = ?", [run_id]).fetchone()[0]
-    assert summary == "failed sources: skypilot (gpu_rates)"
+    assert summary == f"failed sources: skypilot (gpu_rates); {flow.NOT_PUBLISHED}"
 
 
 def test_a_rebuild_replays_only_the_payloads_a_run_could_read(tmp_path):
@@ -517,12 +502,14 @@ def test_a_rebuild_replays_only_the_payloads_a_run_could_read(tmp_path):
     con = open_warehouse(path)
     outcome, run_id = run_source(con, "skypilot", Upstream({"skypilot": "malformed"}, only="/gcp/"), 1)
     assert outcome.status == "partial"
-    built = history_of(con, "skypilot")
+    built = history_of(con, "skypilot", "recorded_at")
     con.close()
     fresh = open_warehouse(tmp_path / "fresh.duckdb")
     try:
         assert rebuild.replay(fresh, path, progress=lambda message: None) == len(CLOUDS) - 1
-        assert built and history_of(fresh, "skypilot") == built
+        # recorded_at is when this warehouse recorded a version: the replay records it now (a rebuild
+        # then adopts the old warehouse's, see history.adopt_system_time).
+        assert built and history_of(fresh, "skypilot", "recorded_at") == built
     finally:
         fresh.close()
 
@@ -531,7 +518,8 @@ def test_every_payload_of_a_run_is_recorded_even_when_two_are_alike(con):
     """Two SkyPilot clouds with an identical catalog are two fetches: the fetch id holds the URL."""
     body = (FIXTURES / "gpu_rates" / "skypilot_v8_lambda_vms.csv").read_bytes()
     payloads = [Fetched(f"{skypilot.LIVE_URL}/{cloud}/vms.csv", body) for cloud in ("lambda", "nebius")]
-    outcome, _ = flow.stage_source(con, skypilot, run_id="alike", payloads=payloads, mode="live")
+    feed = flow.Feed(skypilot, payloads, "live")
+    (outcome,) = flow.stage(con, "gpu_rates", [feed], run_id="alike").outcomes
     assert outcome.status == "success"
     urls = [u for (u,) in con.execute("select url from raw.fetches where run_id = 'alike'").fetchall()]
     assert sorted(urls) == sorted(p.url for p in payloads)
@@ -544,5 +532,31 @@ def test_a_short_csv_row_is_rejected_with_its_real_field_count():
     rows, rejects, _ = read_csv("skypilot", b"A,B,C\n1,2,3\n4,5\n", required=["A", "B", "C"])
     assert len(rows) == 1
     (reject,) = rejects
-    assert reject.reason == "line 3 has 2 fields, the header has 3"
+    assert reject.reason == "line 3 has 2 fields, the header has 3: the file ends inside it"
     assert reject.record["fields"] == ["4", "5"]
+
+
+def test_a_parser_bug_fails_its_own_source_and_the_others_land(con):
+    """A parser that raises something other than SourceError fails its own source, naming the
+    exception; the payload is kept with the reason, and the dataset's other sources land."""
+
+    def broken(body, *, observed_at, origin):
+        raise ZeroDivisionError("division by zero")
+
+    buggy = SimpleNamespace(NAME="epoch", DATASET="accelerators", SNAPSHOT_SCOPE=("source",), parse=broken)
+    body = (FIXTURES / "hardware" / "epoch_ml_hardware.csv").read_bytes()
+    feeds = [
+        flow.Feed(buggy, [Fetched("https://epoch.ai/data/ml_hardware.csv", body)], "live"),
+        *flow.feeds("accelerators")[:1],
+    ]
+    outcomes = {
+        o.source: o
+        for o in flow.stage(con, "accelerators", feeds, run_id="parser-bug", offline=True).outcomes
+    }
+    failed = outcomes.pop("epoch")
+    error = "epoch: could not read https://epoch.ai/data/ml_hardware.csv: ZeroDivisionError: division by zero"
+    assert (failed.status, failed.error) == ("failed", error)
+    assert con.execute(
+        "select error from raw.fetches where run_id = 'parser-bug' and source = 'epoch'"
+    ).fetchall() == [(error,)]
+    assert [(o.status, o.rows_accepted > 0) for o in outcomes.values()] == [("success", True)]

@@ -168,3 +168,119 @@ def test_every_current_curated_rate_is_inside_its_band(con):
     rows = gpu_curated.parse(payload.body, observed_at=SEEN, origin=payload.url).rows
     _, rejects = rules.apply(con, "gpu_rates", rows)
     assert [r.reason for r in rejects] == []
+
+
+# ---- across sources: a price against another source's current value, a spec against every value --
+
+
+@pytest.mark.parametrize(
+    ("new_input", "held"), [("200", True), ("0.02", True), ("99", False), ("0.041", False)]
+)
+def test_a_token_price_50x_away_from_another_sources_current_price_is_held_back(con, new_input, held):
+    remember(con, TOKEN_PRICES, [token(source="genai_prices")])
+    passed, rejects = check(con, TOKEN_PRICES, [token(input=new_input), token("o4-mini", input="1.1")])
+    assert passed["model"].to_list() == (["o4-mini"] if held else ["o3", "o4-mini"])
+    if held:
+        reject = rejects["o3"]
+        assert (reject.rule, reject.field, reject.value) == ("price_jump", "input_usd_per_mtok", new_input)
+        ratio = "100" if new_input == "200" else "1/100"
+        assert reject.reason == (
+            f"litellm: token_prices row openai/o3/base/standard/False is 50x or more away from every "
+            f"current value other sources give for the same provider/canonical_model/tier/service_tier/"
+            f"off_peak: input_usd_per_mtok {new_input} against genai_prices's 2 USD/MTok (x{ratio}). "
+            "A gap that large looks like a unit mistake; held back for review"
+        )
+
+
+def test_a_price_is_held_back_only_when_even_the_nearest_other_quote_is_that_far(con):
+    # genai-prices lists o3 and its dated snapshot under one canonical id, at 2 and 10.
+    snapshot = token("o3-2025-04-16", source="genai_prices", input="10", canonical_model="openai/o3")
+    remember(con, TOKEN_PRICES, [token(source="genai_prices"), snapshot])
+    # 150 is 75x the 2 but 15x the 10: the nearest quote decides, and it passes.
+    passed, rejects = check(con, TOKEN_PRICES, [token(input="150")])
+    assert passed.height == 1 and not rejects
+    passed, rejects = check(con, TOKEN_PRICES, [token(input="600")])
+    assert "input_usd_per_mtok 600 against genai_prices's 10 USD/MTok (x60)" in rejects["o3"].reason
+
+
+def test_only_undated_keys_with_a_canonical_id_are_compared_across_sources(con):
+    remember(con, TOKEN_PRICES, [token(source="genai_prices", model="x1")])
+    history.merge(
+        con, TOKEN_PRICES, TOKEN_PRICES.frame([token()]), observed_at=SEEN, payload_sha256="day1-litellm"
+    )
+    incoming = [
+        # genai-prices' own dated timeline says when the price changed: not judged against litellm's 2.
+        token("o3", source="genai_prices", input="200", valid_from=date(2027, 1, 1)),
+        # No canonical id: nothing says it is genai-prices' x1.
+        token("x1", input="200", canonical_model=None),
+    ]
+    passed, rejects = check(con, TOKEN_PRICES, incoming)
+    assert passed.height == 2 and not rejects
+
+
+@pytest.mark.parametrize(("per_gpu", "held"), [("0.688", True), ("1.5", False), ("6.88", False)])
+def test_a_gpu_rate_10x_away_from_another_sources_rate_for_the_same_offer_is_held_back(con, per_gpu, held):
+    remember(con, GPU_RATES, [rate(source="curated", valid_from=date(2026, 5, 1))])
+    # 0.688 is inside the H100 band (0.268-40.2): only the curated quote of the same offer shows the slip.
+    passed, rejects = check(con, GPU_RATES, [rate(per_gpu=per_gpu), rate("p5.48xlarge", per_gpu="0.6")])
+    assert passed["instance_type"].to_list() == (["p5.48xlarge"] if held else ["p5.4xlarge", "p5.48xlarge"])
+    if held:
+        reject = rejects["p5.4xlarge"]
+        assert reject.rule == "price_jump" and reject.value == "0.688"
+        assert (
+            "usd_per_gpu_hour 0.688 against curated's 6.88 USD per GPU-hour (x1/10). A gap that large "
+            "looks like a unit mistake; held back for review"
+        ) in reject.reason
+
+
+def spec(source="epoch", accelerator="nvidia-h100-sxm-80gb", bandwidth="3.35", memory="80", bf16="989"):
+    return {"source": source, "accelerator": accelerator, "vendor": "nvidia", "memory_gb": Decimal(memory),
+            "memory_bandwidth_tbps": Decimal(bandwidth), "bf16_dense_tflops": Decimal(bf16)}  # fmt: skip
+
+
+def test_a_spec_10x_away_from_another_sources_current_row_is_held_back(con):
+    """Issue 18's case: Epoch's H100 bandwidth read 10x too high would replace the spec, and the next
+    refresh would quarantine valid H100 rates against it. It is held back; the A100 row lands."""
+    remember(con, ACCELERATORS, [spec(source="curated")])
+    incoming = [
+        spec(bandwidth="33.5"),
+        spec(accelerator="nvidia-a100-sxm-80gb", bandwidth="2.039", bf16="312"),
+    ]
+    passed, rejects = check(con, ACCELERATORS, incoming)
+    assert passed["accelerator"].to_list() == ["nvidia-a100-sxm-80gb"]
+    reject = rejects["nvidia-h100-sxm-80gb"]
+    assert (reject.rule, reject.field, reject.value) == ("spec_jump", "memory_bandwidth_tbps", "33.5")
+    assert reject.reason == (
+        "epoch: accelerators row nvidia-h100-sxm-80gb moves a spec by 10x or more: memory_bandwidth_tbps "
+        "33.5 against 3.35 in curated's current row (x10). A datasheet figure does not change tenfold: a "
+        "unit or typing mistake is held back for review, not applied"
+    )
+    # The valid rates of that H100 still pass the band of the spec that stayed.
+    _, held = check(con, GPU_RATES, [rate(per_gpu="2.10"), rate("p5.48xlarge", per_gpu="6.88")])
+    assert held == {}
+
+
+@pytest.mark.parametrize(
+    ("memory", "bf16", "held"),
+    [("800", "989", ["memory_gb 800 against 80"]), ("80", "98.9", ["bf16_dense_tflops 98.9 against 989"]),
+     ("8", "9890", ["memory_gb 8 against 80", "bf16_dense_tflops 9890 against 989"]), ("94", "989", [])],
+)  # fmt: skip
+def test_a_spec_that_moves_10x_against_its_history_version_is_held_back(con, memory, bf16, held):
+    remember(con, ACCELERATORS, [spec(source="curated")])
+    passed, rejects = check(con, ACCELERATORS, [spec(source="curated", memory=memory, bf16=bf16)])
+    assert passed.height == (0 if held else 1)
+    if held:
+        reason = rejects["nvidia-h100-sxm-80gb"].reason
+        assert all(f"{move} in its history version (x" in reason for move in held)
+
+
+def test_the_first_refresh_checks_specs_against_the_catalog_the_package_ships(con):
+    """With no curated row in history yet (a first refresh, a rebuild), the shipped catalog stands in."""
+    passed, rejects = check(con, ACCELERATORS, [spec(bandwidth="0.335")])
+    assert passed.height == 0
+    assert "memory_bandwidth_tbps 0.335 against 3.35 in the catalog the package ships (x1/10)" in (
+        rejects["nvidia-h100-sxm-80gb"].reason
+    )
+    # The curated source is that catalog: it is not compared with itself.
+    passed, rejects = check(con, ACCELERATORS, [spec(source="curated", bandwidth="0.335")])
+    assert passed.height == 1 and not rejects

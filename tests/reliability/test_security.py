@@ -97,7 +97,7 @@ def test_http_never_writes_a_key_into_errors_or_logs(failure, caplog):
 
 
 def test_a_key_in_a_source_url_reaches_neither_the_warehouse_nor_the_snapshot(home, monkeypatch):
-    """stage_source redacts every URL before archiving it and before the parser sees it as its origin:
+    """flow.stage redacts every URL before archiving it and before the parser sees it as its origin:
     a good payload, a failed fetch and a payload that cannot be read (whose error names the URL)."""
     monkeypatch.setattr(litellm, "LIVE_URL", f"{litellm.LIVE_URL}?api_key={SENTINEL}")
     with duckdb.connect(str(home / "costcurve.duckdb")) as con:
@@ -107,14 +107,15 @@ def test_a_key_in_a_source_url_reaches_neither_the_warehouse_nor_the_snapshot(ho
         messages = []
         for fault in (None, "http_500", "malformed"):
             upstream = Upstream({"litellm": fault} if fault else {})
-            outcome, _ = flow.stage_source(
-                con, litellm, run_id=f"{run_id}-{fault}", offline=False, http=upstream.http()
+            staged = flow.stage(
+                con, litellm.DATASET, [flow.Feed(litellm)], run_id=f"{run_id}-{fault}", http=upstream.http()
             )
+            (outcome,) = staged.outcomes
             assert any(SENTINEL in u for u in upstream.requests)  # the key did go out
             messages += [outcome.error or "", *outcome.warnings]
         assert [m for m in messages if SENTINEL in m] == []
         assert string_columns_holding(con, SENTINEL) == []
-        flow.publish_all(con, run_id)
+        flow.publish(con, run_id)
     with duckdb.connect(str(home / "published" / "costcurve.duckdb"), read_only=True) as snapshot:
         assert string_columns_holding(snapshot, SENTINEL) == []
 

@@ -5,8 +5,8 @@ import pytest
 
 from sources import accelerator_specs
 from sources.accelerator_identity import aliases, canonical_accelerator, form_factor, normalize
-from sources.base import SourceError
-from sources.gpu_rows import RateRows, RowRejected, read_csv
+from sources.base import RowRejected, SourceError
+from sources.gpu_rows import RateRows, read_csv
 
 
 @pytest.mark.parametrize(
@@ -121,9 +121,10 @@ def test_rate_rows_divide_in_decimal_and_reject_bands_and_duplicates():
 
 
 def test_read_csv_handles_bom_crlf_and_reports_shape_problems():
-    rows, rejects, warnings = read_csv("t", "\ufeffa,b,c\r\n1,2,3\r\n4,5\r\n".encode(), required=["a", "b"])
-    assert rows == [{"a": "1", "b": "2", "c": "3"}]
-    assert rejects[0].rule == "malformed_row"
+    body = "\ufeffa,b,c\r\n1,2,3\r\n4,5\r\n6,7,8\r\n".encode()
+    rows, rejects, warnings = read_csv("t", body, required=["a", "b"])
+    assert rows == [{"a": "1", "b": "2", "c": "3"}, {"a": "6", "b": "7", "c": "8"}]
+    assert rejects[0].rule == "malformed_row"  # a short row inside the file: the file was not cut
     assert warnings == ["ignored unknown column(s): c"]
     with pytest.raises(SourceError, match="missing required column"):
         read_csv("t", b"a,x\n1,2\n", required=["a", "b"])

@@ -29,10 +29,12 @@ def test_fixture_rows_and_rejects():
     assert row["fp4_dense_tflops"] is None
     assert sorted((r.rule, r.field) for r in result.rejects) == [
         ("bad_date", "release_date"),
-        ("duplicate_key", "accelerator"),
+        ("duplicate_key", None),  # the key as a whole: Reject.key names it
         ("missing_field", "accelerator"),
         ("not_a_number", "bf16_dense_tflops"),
     ]
+    duplicate = next(r for r in result.rejects if r.rule == "duplicate_key")
+    assert duplicate.key == {"source": "curated", "accelerator": "nvidia-h100-sxm-80gb"}
 
 
 def test_embedded_catalog_has_the_reference_accelerators_with_dense_values():

@@ -107,7 +107,6 @@ def test_bad_models_are_rejected_with_field_and_value(fixture_result):
         (b"{not json", "not JSON"),
         (b"[]", "non-empty list"),
         (b'{"providers": []}', "non-empty list"),
-        (b'[{"name": "no id"}]', "has no 'id'"),
         (b'[{"id": "x", "models": []}]', "holds no token prices"),
     ],
 )
@@ -115,6 +114,15 @@ def test_unusable_payloads_fail_the_source_with_a_plain_message(body, message):
     with pytest.raises(SourceError, match=message) as info:
         parse(body)
     assert str(info.value).startswith("genai_prices:")
+
+
+def test_a_provider_without_an_id_is_a_reject_not_a_failed_payload():
+    result = parse(b'[{"name": "no id"}]')
+    assert result.rows.is_empty()
+    (reject,) = result.rejects
+    assert (reject.rule, reject.field, reject.value) == ("missing_field", "id", None)
+    assert reject.reason == "providers[0]: a provider entry has no 'id'"
+    assert reject.key == {"source": "genai_prices"}  # which keys it held is unknown: all stay open
 
 
 def test_twelve_decimal_places_survive_exactly():

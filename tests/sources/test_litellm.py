@@ -208,7 +208,9 @@ def test_a_repeated_key_keeps_the_first_entry(bad):
         (b"{not json", "not JSON"),
         (b'[{"input_cost_per_token": 1e-06}]', "expected an object"),
         (b'{"sample_spec": {}}', "no model entries"),
-        (b'{"a": {"litellm_provider": "x", "input_cost_per_token": -1}}', "no token price rows"),
+        # Every entry is free or unpriced: nothing to keep and nothing refused. (A payload whose every
+        # entry is refused returns its rejects: tests/reliability/test_record_isolation.py.)
+        (b'{"a": {"litellm_provider": "x", "input_cost_per_token": 0}}', "no token price rows"),
     ],
 )
 def test_unusable_payloads_fail_the_source_with_a_plain_message(body, message):

@@ -162,8 +162,10 @@ def test_bad_records_are_rejected_naming_model_field_and_value(bad):
         (b"<html>rate limited</html>", "not JSON"),
         (b'[{"id": "openai/o3"}]', "'data' list"),
         (b'{"data": []}', "no models"),
+        # Only a model priced all zero: nothing to keep and nothing refused. (A payload whose every
+        # model is refused returns its rejects: tests/reliability/test_record_isolation.py.)
         (
-            b'{"data": [{"id": "openrouter/auto", "pricing": {"prompt": "-1", "completion": "-1"}}]}',
+            b'{"data": [{"id": "x/image", "pricing": {"prompt": "0", "completion": "0"}}]}',
             "no token price",
         ),
     ],

@@ -153,18 +153,29 @@ def test_an_analyst_csv_with_crlf_parses_with_rejects_for_bad_rows(analyst_file)
     [
         (b"", "empty"),
         (b"\xff\xfe\x00", "not UTF-8"),
-        (b"model,price\r\ngpt-4,30\r\n", "lacks the columns"),
-        (b"provider,model,valid_from,source_url,input_usd_per_mtok\r\n", "no rows"),
+        (b"model,price\r\ngpt-4,30\r\n", "missing required column"),
         (
-            b"provider,model,valid_from,source_url,input_usd_per_mtok\n,gpt-4,2023-03-14,https://x.org,30\n",
-            "no valid",
+            b"provider,model,valid_from,source_url,note\r\nopenai,gpt-4,2023-03-14,https://x.org,\r\n",
+            "lacks the columns",
         ),
+        (b"provider,model,valid_from,source_url,input_usd_per_mtok\r\n", "no data rows"),
     ],
 )
 def test_unusable_files_fail_the_source_with_a_plain_message(body, message):
     with pytest.raises(SourceError, match=message) as error:
         parse(body)
     assert str(error.value).startswith("curated:")
+
+
+def test_a_file_whose_every_row_is_refused_returns_the_rejects():
+    result = parse(
+        b"provider,model,valid_from,source_url,input_usd_per_mtok\n,gpt-4,2023-03-14,https://x.org,30\n"
+    )
+    assert result.rows.is_empty()
+    (reject,) = result.rejects
+    assert (reject.rule, reject.field, reject.value) == ("missing_field", "provider", "")
+    # No tier columns in this file: the key names what the row has and matches any tier.
+    assert reject.key == {"source": "curated", "model": "gpt-4"}
 
 
 def test_no_live_feed():

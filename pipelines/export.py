@@ -1,0 +1,69 @@
+"""What `costcurve sql` and `costcurve changes` write to stdout: CSV that a spreadsheet opens as data
+(every CSV the command writes goes through ``write_csv``), and output that stops quietly when its
+reader does (``piped``).
+
+A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to
+Excel, LibreOffice and Google Sheets (``=cmd|' /C calc'!A0`` runs a program on an old Excel). Model
+names, instance types and source notes come from upstream feeds, so such a cell gets a leading single
+quote, as OWASP's CSV-injection guidance recommends: the spreadsheet shows the text, with the quote
+hidden. Numeric, date and boolean columns are written as they are, so a negative price stays a number.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+import polars as pl
+
+# OWASP's list of the characters that start a formula.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def write_csv(frame: pl.DataFrame, out: IO[str]) -> None:
+    """Write ``frame`` as CSV to ``out`` with every formula-like text cell neutralized.
+
+    CSV has no lists or structs: such a cell is written as its JSON text (which starts with ``[`` or
+    ``{``, never with a formula character).
+    """
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    frame = frame.with_columns(
+        pl.col(c).map_elements(
+            # polars hands a list cell over as a Series.
+            lambda v: json.dumps(v.to_list() if isinstance(v, pl.Series) else v, default=str),
+            return_dtype=pl.String,
+        )
+        for c in nested
+    )
+    text = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum)]
+    frame = frame.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.contains(FORMULA_START))
+        .then("'" + pl.col(c).cast(pl.String))
+        .otherwise(pl.col(c).cast(pl.String))
+        .alias(c)
+        for c in text
+    )
+    # A header is a cell too: `select 1 as "=cmd()"` names a column. The text is built whole before
+    # it is written, so a column CSV cannot hold (a BLOB) fails before any line is out.
+    out.write(frame.rename({c: _neutral(c) for c in frame.columns}).write_csv())
+
+
+def _neutral(text: str) -> str:
+    return f"'{text}" if re.match(FORMULA_START, text) else text
+
+
+@contextmanager
+def piped() -> Iterator[None]:
+    """Write to stdout for a reader that may stop early (``| head``): a closed pipe ends the output
+    quietly instead of with a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit and would report the closed pipe then.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
