@@ -121,11 +121,16 @@ def orders_agree(
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         for path, day in order:
-            done = cli(
-                home, "ingest", dataset, str(path), "--source", source, "--observed-at", day.isoformat()
+            rows, accepted, rejected, inserted, closed, held, status, _, error = ingest(
+                home, dataset, source, path, day
             )
-            if done.returncode:
-                return f"ingest failed: {done.stderr.strip()[-200:]}"
+            if error:
+                return f"ingest failed: {error}"
+            print(
+                f"    {'in date order' if n == 0 else 'out of order'}: {path.name} as of {day}: {rows} rows, "
+                f"{accepted} accepted, {rejected} rejected, {inserted} new versions, {closed} keys closed, "
+                f"{held} held open ({status})"
+            )
         homes.append(home)
     a, b = (history_rows(h, dataset) for h in homes)
     return f"{len(a):,} versions in date order, {len(b):,} out of order: " + (

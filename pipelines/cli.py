@@ -342,13 +342,17 @@ def cmd_ingest(args) -> int:
         module = registry.module_for(args.dataset, args.source)
     except KeyError as e:
         raise CliError(str(e.args[0])) from None
-    observed_at = (
-        datetime.combine(date.fromisoformat(args.observed_at), datetime.min.time(), UTC)
-        if args.observed_at
-        else datetime.now(UTC)
-    )
+    observed_at = _observed_at(args.observed_at)
     dataset = registry.DATASET_ALIASES.get(args.dataset, args.dataset)
-    feed = flow.Feed(module, [Fetched(str(path.resolve()), path.read_bytes())], "file", observed_at)
+    body, origin = path.read_bytes(), path.resolve()
+    if body[:2] == _GZIP_MAGIC:  # a catalog saved compressed (anycloud's *.csv.gz) reads as its content
+        import gzip
+
+        try:
+            body, origin = gzip.decompress(body), origin.with_suffix("")
+        except (OSError, EOFError) as e:
+            raise CliError(f"{path}: not a readable gzip file ({e})") from None
+    feed = flow.Feed(module, [Fetched(str(origin), body)], "file", observed_at)
     run_id = flow.new_run_id("ingest")
     with writer_lock("ingest"), db.working() as con:
         flow.ensure(con)
@@ -377,8 +381,28 @@ def cmd_ingest(args) -> int:
         f"{stats.held_open} held open by rejects"
     )
     for w in outcome.warnings[:10]:
-        err.print(f"  [yellow]warning:[/] {w}")
+        err.print(f"  [yellow]warning:[/] {escape(w)}")
+    if len(outcome.warnings) > 10:
+        err.print(
+            f"  ... and {len(outcome.warnings) - 10} more warnings (meta.source_runs.warnings of run {run_id})"
+        )
     return 0
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _observed_at(text: str | None) -> datetime:
+    """--observed-at as midnight UTC of that day, read like every date a source gives; default now."""
+    from sources.base import BadRecord, read_date
+
+    if not text:
+        return datetime.now(UTC)
+    try:
+        day = read_date(text, field="--observed-at")
+    except BadRecord as e:
+        raise CliError(f"{e.reason}: give the day the file was observed as YYYY-MM-DD") from None
+    return datetime.combine(day, datetime.min.time(), UTC)
 
 
 def cmd_changes(args) -> int:

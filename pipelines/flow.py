@@ -370,7 +370,8 @@ def _validate(dataset: Dataset, run_id: str, payloads: list[_Payload]) -> Verdic
 
 def _settle(outcome: SourceOutcome, payloads: list[_Payload]) -> SourceOutcome:
     """The source's counts after validation, and its status: failed when nothing could be fetched,
-    no payload could be read, or every record was rejected; partial when some payload failed."""
+    no payload could be read, or every record was rejected; partial when some payload failed, was
+    cut short or was mostly rejected."""
     outcome.rows_in = sum(p.records for p in payloads)
     outcome.rows_accepted = sum(p.rows.height for p in payloads)
     outcome.rows_rejected = sum(p.rejected_records for p in payloads)
@@ -385,7 +386,8 @@ def _settle(outcome: SourceOutcome, payloads: list[_Payload]) -> SourceOutcome:
         outcome.error = (
             f"{outcome.source}: every record was rejected ({outcome.rows_rejected}); first: {first}"
         )
-    elif outcome.error:
+    elif outcome.error or any(not p.complete for p in payloads):
+        # A payload cut short or mostly rejected landed only in part and closes nothing: not a success.
         outcome.status = "partial"
     return outcome
 
@@ -569,12 +571,17 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, published: bool =
     blocked = _strings(
         con, "select summary from meta.validations where run_id = ? and not success order by dataset", run_id
     )
-    sources = _strings(
-        con,
-        "select source || ' (' || dataset || ')' from meta.source_runs "
-        "where run_id = ? and status in ('failed', 'partial') order by dataset, source",
-        run_id,
+    failed_sources, partial_sources = (
+        _strings(
+            con,
+            "select source || ' (' || dataset || ')' from meta.source_runs "
+            "where run_id = ? and status = ? order by dataset, source",
+            run_id,
+            status,
+        )
+        for status in ("failed", "partial")
     )
+    sources = failed_sources + partial_sources
     # Rows of the run reached history: a batch with rows left after validation was merged.
     merged = con.execute(
         "select count(*) from meta.validations where run_id = ? and merged_at is not null and rows > rejected",
@@ -582,7 +589,8 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, published: bool =
     ).fetchone()[0]
     parts = [f"failed {f}" for f in failures]
     parts += [f"validation blocked {b}" for b in blocked]
-    parts += [f"failed sources: {', '.join(sources)}"] if sources else []
+    parts += [f"failed sources: {', '.join(failed_sources)}"] if failed_sources else []
+    parts += [f"sources that landed in part: {', '.join(partial_sources)}"] if partial_sources else []
     if failures or ((blocked or sources) and not merged):
         status = "failed"
     elif blocked or sources:
@@ -596,8 +604,8 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, published: bool =
     return status
 
 
-def _strings(con: duckdb.DuckDBPyConnection, sql: str, run_id: str) -> list[str]:
-    return [r for (r,) in con.execute(sql, [run_id]).fetchall()]
+def _strings(con: duckdb.DuckDBPyConnection, sql: str, *params) -> list[str]:
+    return [r for (r,) in con.execute(sql, list(params)).fetchall()]
 
 
 def close_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

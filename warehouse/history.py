@@ -447,7 +447,7 @@ def merge(
         ).fetchone()[0]
         closed = con.execute(
             "select count(*) from _window w where w.absent and exists "
-            f"(select 1 from _old o where {_key_match(key, 'o', 'w')} and o.t > w.c)"
+            f"(select 1 from _old o where {_key_match(key, 'o', 'w')} and o.f < w.m and o.t > w.c)"
         ).fetchone()[0]
         held_open = 0
         if snapshot:

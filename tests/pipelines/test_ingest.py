@@ -54,3 +54,39 @@ def test_ingest_names_unknown_sources(capsys, fixtures):
     path = fixtures / "token_prices" / "genai_prices_v2.json"
     assert main(["ingest", "token_prices", str(path), "--source", "nope"]) == 2
     assert "unknown source 'nope'" in capsys.readouterr().err
+
+
+def test_ingest_reads_a_gzipped_catalog_as_its_content(costcurve_home, fixtures, tmp_path, capsys):
+    import gzip
+
+    packed = tmp_path / "aws_vms.csv.gz"
+    packed.write_bytes(gzip.compress((fixtures / "gpu_rates" / "skypilot_v8_aws_vms.csv").read_bytes()))
+    code = main(["ingest", "gpu_rates", str(packed), "--source", "skypilot", "--observed-at", "2026-03-01"])
+    assert code == 0, capsys.readouterr().err
+    con = published(costcurve_home)
+    rows = con.execute(
+        "select region, usd_per_instance_hour::double from history.gpu_rates "
+        "where pricing_type = 'on_demand' and instance_type = 'p5.48xlarge' order by region"
+    ).fetchall()
+    assert rows == [
+        ("eu-north-1/eun1-az2", 58.8928),
+        ("us-east-1/use1-az1", 55.04),
+        ("us-east-1/use1-az2", 55.04),
+        ("us-west-1/usw1-az1", 68.8),
+    ]
+
+
+def test_ingest_refuses_an_observed_at_that_is_no_plausible_day(costcurve_home, fixtures, capsys):
+    path = fixtures / "token_prices" / "genai_prices_v2.json"
+    for day, words in (
+        ("2026-13-45", "is not an ISO date"),
+        ("9999-12-31", "is outside 1990-01-01..2100-01-01"),
+    ):
+        capsys.readouterr()
+        assert (
+            main(["ingest", "token_prices", str(path), "--source", "genai_prices", "--observed-at", day]) == 2
+        )
+        err = " ".join(capsys.readouterr().err.split())
+        assert err.startswith(f"error: --observed-at '{day}' {words}")
+        assert "Traceback" not in err
+    assert not (costcurve_home / "costcurve.duckdb").exists()  # refused before the warehouse was opened

@@ -308,3 +308,12 @@ def test_input_dates_at_the_ends_of_the_calendar_are_data(con):
         ("e", Decimal("2"), date(1, 1, 1), date(9999, 12, 31)),
         ("e", Decimal("1"), date(9999, 12, 31), None),
     ]
+
+
+def test_a_late_snapshot_counts_as_closed_only_the_keys_it_really_cut(con):
+    merge(con, [row("x", 1)], 1)
+    merge(con, [row("x", 1), row("y", 2)], 9)
+    # Day 5, arriving last: lists neither. x is cut on [5, 9); y starts on day 9 and is not touched.
+    stats = merge(con, [row("z", 3)], 5)
+    assert (stats.closed, stats.inserted) == (1, 3)
+    assert versions(con, "y") == [("y", Decimal("2"), date(2026, 11, 9), None)]
