@@ -521,6 +521,14 @@ def main(argv: list[str] | None = None) -> int:
         # The message quotes the user's query and values: a "[/x]" in them is text, not rich markup.
         err.print(f"[red]error:[/] {escape(str(e))}")
         return 2
+    except OSError as e:
+        # The machine said no (a read-only or missing home, a full disk): one line, and what to do.
+        where = f" ({e.filename})" if e.filename else ""
+        err.print(
+            f"[red]error:[/] {escape(e.strerror or str(e))}{escape(where)}. costcurve writes under "
+            f"COSTCURVE_HOME={escape(str(db.home()))}: point it at a writable folder with free space"
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -167,6 +167,27 @@ def ensure(con: duckdb.DuckDBPyConnection, dataset) -> None:
                observed_at timestamptz not null, observed_on date not null,
                scope_columns varchar not null, scope_value varchar not null)"""
     )
+    document(
+        con,
+        observations_name(dataset),
+        f"What later merges of {dataset.name} need to know of each payload merged (working warehouse only).",
+        {
+            "kind": "'held': a key the payload rejected (it said nothing about it); 'covers': a key it "
+            "listed whose coverage does not start on its day (a dated timeline, or a payload that is no snapshot).",
+            "covers_from": "Where the payload's word on the key starts; null = before every date.",
+            "any_value_of": "Key columns a held key leaves open (the reject did not name them): any value matches.",
+        },
+    )
+    document(
+        con,
+        "observations.snapshots",
+        "Every payload that was a whole snapshot of a scope: from its day on it speaks for every key of the scope.",
+        {
+            "scope_columns": "The key columns that name the scope (the source's SNAPSHOT_SCOPE).",
+            "scope_value": "Their values, joined by U+241F.",
+            "observed_on": "The payload's observation day (UTC).",
+        },
+    )
     docs = {c.name: c.doc for c in data_cols} | {name: doc for name, (_, doc) in SYSTEM_COLUMNS.items()}
     document(
         con,

@@ -90,3 +90,18 @@ def test_ingest_refuses_an_observed_at_that_is_no_plausible_day(costcurve_home, 
         assert err.startswith(f"error: --observed-at '{day}' {words}")
         assert "Traceback" not in err
     assert not (costcurve_home / "costcurve.duckdb").exists()  # refused before the warehouse was opened
+
+
+def test_a_home_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path, monkeypatch, fixtures, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COSTCURVE_HOME", str(blocker / "home"))
+    path = fixtures / "gpu_rates" / "skypilot_v8_aws_vms.csv"
+    for argv in (["ingest", "gpu_rates", str(path), "--source", "skypilot"], ["refresh", "--offline"]):
+        capsys.readouterr()
+        assert main(argv) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert err == (
+            f"error: Not a directory ({blocker / 'home'}). costcurve writes under "
+            f"COSTCURVE_HOME={blocker / 'home'}: point it at a writable folder with free space"
+        )
