@@ -265,6 +265,7 @@ def gpu_offers(n: int, seed: int = 0, accelerators: pl.DataFrame | None = None) 
             "provider": [f"cloud{i:02d}" for i in rng.integers(0, 40, n)],
             "instance_type": [f"gpu-{i}" for i in range(n)],
             "region": [f"region-{i}" for i in rng.integers(0, 12, n)],
+            "zone": None,
             "pricing_type": pricing,
             "accelerator": names.gather(pick),
             "accelerator_name": names.gather(pick),

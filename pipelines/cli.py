@@ -380,11 +380,13 @@ def cmd_ingest(args) -> int:
         f"{outcome.rows_rejected} rejected, {stats.inserted} new history versions, {stats.closed} keys closed, "
         f"{stats.held_open} held open by rejects"
     )
-    for w in outcome.warnings[:10]:
+    shown = outcome.warnings if args.verbose else outcome.warnings[:10]
+    for w in shown:
         err.print(f"  [yellow]warning:[/] {escape(w)}")
-    if len(outcome.warnings) > 10:
+    if len(outcome.warnings) > len(shown):
         err.print(
-            f"  ... and {len(outcome.warnings) - 10} more warnings (meta.source_runs.warnings of run {run_id})"
+            f"  ... and {len(outcome.warnings) - len(shown)} more warnings (--verbose prints them all; "
+            f"meta.source_runs.warnings of run {run_id})"
         )
     return 0
 
@@ -459,6 +461,65 @@ def cmd_rebuild(args) -> int:
     return 0
 
 
+def cmd_backfill(args) -> int:
+    import duckdb
+
+    from pipelines import backfill, flow, registry
+    from sources.base import BadRecord, read_date
+
+    module = registry.module_for("gpu_rates", args.source)
+    try:
+        since = read_date(args.since, field="--since")
+        until = read_date(args.until, field="--until")
+    except BadRecord as e:
+        raise CliError(f"{e.reason}: give the day as YYYY-MM-DD") from None
+    try:
+        with backfill.opened(args.repo) as git_dir:
+            chosen = backfill.versions(git_dir, args.paths, since=since, until=until, every=args.every)
+            if not chosen:
+                raise CliError(
+                    f"no commit of {args.repo} changed {args.paths} from {since} to {until or 'now'}: "
+                    "check --since, --until and --paths"
+                )
+            err.print(
+                f"[bold]costcurve backfill[/] {len(chosen)} catalog versions of "
+                f"{len({v.cloud for v in chosen})} clouds from {escape(args.repo)}"
+            )
+            run_id = flow.new_run_id("backfill")
+            with writer_lock("backfill"), db.working() as con:
+                flow.ensure(con)
+                flow.begin_run(con, run_id, "backfill")
+                try:
+                    done = backfill.ingest(
+                        con, module, args.repo, git_dir, chosen, run_id=run_id,
+                        progress=lambda file: err.print(f"  {escape(backfill.describe(file))}"),
+                    )  # fmt: skip
+                    if not done.landed:
+                        flow.finish_run(con, run_id)
+                        raise CliError(
+                            "no catalog version landed (each was archived in raw.fetches; nothing reached "
+                            f"history): `costcurve status` shows why (run {run_id})"
+                        )
+                    flow.build_models(con, run_id)
+                    flow.publish(con, run_id)
+                except (OSError, duckdb.Error) as e:
+                    flow.close_run(con, run_id)
+                    raise CliError(
+                        f"backfill failed: {type(e).__name__}: {e}. The published warehouse was left as it "
+                        "was; what merged before stays in the working warehouse, and running backfill "
+                        "again is safe"
+                    ) from None
+    except backfill.GitError as e:
+        raise CliError(str(e)) from None
+    failed = len(done.files) - len(done.landed)
+    err.print(
+        f"backfilled gpu_rates ({module.NAME}) from {len(done.landed)} of {len(done.files)} catalog versions: "
+        f"{done.total('inserted')} new history versions, {done.total('closed')} keys closed"
+        + (f"; {failed} did not land (listed above; meta.source_runs of run {run_id})" if failed else "")
+    )
+    return 1 if failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="costcurve", description="AI inference economics warehouse")
     sub = p.add_subparsers(dest="command", required=True)
@@ -500,6 +561,7 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("file")
     i.add_argument("--source", required=True, help="source format of the file, e.g. genai_prices, litellm")
     i.add_argument("--observed-at", help="date the payload was observed (YYYY-MM-DD); default now")
+    i.add_argument("--verbose", action="store_true", help="print every warning, not only the first 10")
     i.set_defaults(func=cmd_ingest)
     c = sub.add_parser("changes", help="every tracked price change since a date")
     c.add_argument("--since", required=True, help="YYYY-MM-DD")
@@ -510,6 +572,28 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_docs)
     b = sub.add_parser("rebuild", help="replay the raw archive into a fresh warehouse (after a parser fix)")
     b.set_defaults(func=cmd_rebuild)
+    from pipelines.backfill import DEFAULT_PATHS, PERIODS
+
+    bf = sub.add_parser(
+        "backfill",
+        help="GPU rate history from a catalog repository's git history (SkyPilot's, or one in its format)",
+        description="Ingest one version per period and cloud (the last commit of each) of every vms.csv "
+        "the repository's history changed, observed at its commit time, as `costcurve ingest` does. "
+        "Running it again adds nothing.",
+    )
+    bf.add_argument("source", choices=("skypilot",), help="source format of the catalog files")
+    bf.add_argument("--repo", required=True, help="a git URL (cloned without blobs) or a local repository")
+    bf.add_argument("--since", required=True, help="first commit day to ingest (YYYY-MM-DD, UTC)")
+    bf.add_argument("--until", help="last commit day to ingest (YYYY-MM-DD, UTC); default the newest")
+    bf.add_argument(
+        "--every", choices=tuple(PERIODS), default="1d", help="one version per day or week (default 1d)"
+    )
+    bf.add_argument(
+        "--paths",
+        default=DEFAULT_PATHS,
+        help=f"glob of the catalog files in the repository (default {DEFAULT_PATHS}; anycloud: '*/vms.csv')",
+    )
+    bf.set_defaults(func=cmd_backfill)
     return p
 
 

@@ -45,10 +45,11 @@ def form_factor(text: str | None) -> str | None:
     if not text:
         return None
     t = normalize(text)
-    # 'nvlink' is a bridge on SXM and PCIe parts alike, not the NVL product.
+    # 'nvlink' is a bridge on SXM and PCIe parts alike, not the NVL product. Cudo shortens PCIe to
+    # 'pci' ('intel-ice-lake-a100-pci_1x2v4gb'), so 'pci' not followed by another letter counts too.
     found = {
         ff
-        for ff, pattern in (("sxm", r"sxm"), ("pcie", r"pcie"), ("nvl", r"nvl(?!ink)"))
+        for ff, pattern in (("sxm", r"sxm"), ("pcie", r"pci(e|(?![a-z]))"), ("nvl", r"nvl(?!ink)"))
         if re.search(pattern, t)
     }
     return found.pop() if len(found) == 1 else None

@@ -12,12 +12,15 @@ The parser replays each model's timeline and emits one version per key whenever 
 change: ``valid_from`` is the declared date (null for the open-start first price) and
 ``valid_to`` closes a key the timeline drops (e.g. a context tier removed by a price change).
 genai-prices does not say which daily window is off-peak; the cheaper window is marked off-peak.
+A model stating no per-token price (``"prices": {}``, or only other units) gives no row; one warning
+per kind counts them with a few examples.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections import defaultdict
 from datetime import date, datetime, time
 from decimal import Decimal
 from importlib.metadata import version
@@ -107,6 +110,8 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     if not isinstance(providers, list) or not providers:
         raise SourceError(NAME, f"payload from {origin} is not a non-empty list of providers")
     prices = Records(NAME, TOKEN_PRICES, versioned=True)
+    # why -> provider/model of the models read without a reject that give no row
+    unpriced: dict[str, list[str]] = defaultdict(list)
     for i, entry in enumerate(providers):
         found: list[tuple[str, list[Any]]] = []
         # A provider without an id or models names none of its keys: its reject holds them all open.
@@ -119,9 +124,17 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
                 label = f"{provider}/{model_id}" if isinstance(model_id, str) else f"{provider}/models[{j}]"
                 key = {"provider": provider, **({"model": model_id} if isinstance(model_id, str) else {})}
                 record = {"provider": provider, "model": model_id} if model_id is not None else model
-                prices.read(
+                before = len(prices.rows)
+                read = prices.read(
                     label, record, key, lambda provider=provider, model=model: _model_records(provider, model)
                 )
+                if read and len(prices.rows) == before:
+                    empty = isinstance(model, dict) and model.get("prices") == {}
+                    unpriced["their 'prices' is {}" if empty else "no per-token price"].append(label)
+    prices.warnings.extend(
+        f"{NAME}: {len(labels)} models give no row, {why} (e.g. {', '.join(labels[:3])})"
+        for why, labels in sorted(unpriced.items())
+    )
     if not prices.rows and not prices.rejects:
         raise SourceError(NAME, f"payload from {origin} holds no token prices")
     return prices.result()

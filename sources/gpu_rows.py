@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
@@ -37,7 +39,7 @@ MAX_USD_PER_GPU_HOUR = Decimal("100")
 class RateRows(Records):
     """The gpu_rates rows and rejects of one payload.
 
-    The natural key (provider, instance type, region, pricing type) may appear once per payload;
+    The natural key (provider, instance type, region, zone, pricing type) may appear once per payload;
     a ``versioned`` payload (the curated catalog) may hold one row per key and ``valid_from``.
     """
 
@@ -67,6 +69,7 @@ class RateRows(Records):
         instance_type: str,
         region: str,
         pricing_type: str,
+        zone: str | None = None,
         accelerator_name: str,
         gpu_count: Decimal,
         usd_per_instance_hour: Decimal,
@@ -83,6 +86,7 @@ class RateRows(Records):
             "provider": provider,
             "instance_type": instance_type,
             "region": region,
+            "zone": zone,
             "pricing_type": pricing_type,
         }
         per_gpu = usd_per_instance_hour / gpu_count
@@ -127,6 +131,7 @@ def read_csv(
     known: Iterable[str] = (),
     key: Callable[[dict[str, str]], dict[str, Any]] | None = None,
     numbered: bool = False,
+    unquoted: tuple[str, re.Pattern[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Reject], list[str]]:
     """The rows of a CSV payload, the rows that do not fit its header, and warnings.
 
@@ -137,6 +142,10 @@ def read_csv(
     header says; a long row's may not be, so it gets none). A file that ends inside its last row (too
     few fields, or a quote left open) rejects that row with rule ``TRUNCATED``: the payload was cut.
     ``numbered`` adds each row's line number under ``"line"``, for parsers that name rows by line.
+    ``unquoted`` names a column some writers leave unquoted although its value holds a comma, and the
+    pattern each piece of it matches: a row exactly one field too long whose two fields at that
+    column both match is read with them rejoined (counted in a warning); any other long row is
+    rejected, as its intent is a guess.
     """
     try:
         text = body.decode("utf-8-sig")
@@ -155,11 +164,15 @@ def read_csv(
     unknown = [c for c in header if c not in expected]
     warnings = [f"ignored unknown column(s): {', '.join(unknown)}"] if unknown else []
     rows, rejects = [], []
+    rejoined: Counter[str] = Counter()
     short = False
     try:
         for row in reader:
             short = None in row.values()
-            if short or None in row:
+            if unquoted and not short and None in row and (fixed := _rejoined(row, header, *unquoted)):
+                rejoined[fixed[unquoted[0]]] += 1
+                row = fixed
+            elif short or None in row:
                 # DictReader pads a short row with None values and gathers a long row's extras under None.
                 fields = [v for k, v in row.items() if k is not None and v is not None] + list(
                     row.get(None) or []
@@ -190,4 +203,25 @@ def read_csv(
         rejects.append(Reject(source, TRUNCATED, reason, {"line": reader.line_num, **cut}, key=natural))
     if not rows and not rejects:
         raise SourceError(source, "no data rows")
+    if rejoined:
+        written = " or ".join(sorted(rejoined))
+        warnings.append(
+            f"recovered {rejoined.total():,} rows whose {unquoted[0]} was written unquoted as {written}"
+        )
     return rows, rejects, warnings
+
+
+def _rejoined(
+    row: dict[str | None, Any], header: list[str], column: str, piece: re.Pattern[str]
+) -> dict[str, str] | None:
+    """``row`` with the two fields at ``column`` joined back into one, when it is one field too long
+    and both are pieces of that column's value; None otherwise."""
+    extra = row[None]
+    if len(extra) != 1 or column not in header:
+        return None
+    at = header.index(column)
+    fields = [row[k] for k in header] + extra
+    first, second = fields[at].strip(), fields[at + 1].strip()
+    if not (piece.fullmatch(first) and piece.fullmatch(second)):
+        return None
+    return dict(zip(header, fields[:at] + [f"{first},{second}"] + fields[at + 2 :], strict=True))

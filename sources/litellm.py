@@ -16,8 +16,11 @@ An entry's price keys become rows, one per context tier x service tier x off-pea
   tier inherits the prices it does not restate from the flat prices, as LiteLLM bills.
 - ``<price>_batches`` -> ``batch_input`` / ``batch_output`` of the same tier (never inherited:
   a batch price not stated for a tier is unknown). Batch cache prices have no column.
-- ``<price>_flex`` / ``<price>_priority`` -> rows with service_tier ``flex`` / ``priority``
-  (nothing inherited from the standard row).
+- ``<price>_flex``, ``_priority``, ``_ultrafast``, ``_balanced``, ``_decisions`` -> rows with that
+  service_tier (nothing inherited from the standard row); a suffix not listed here is warned about.
+- ``{"alias_of": <key>}`` is priced by LiteLLM as its target: the alias gets the target's rows under
+  its own key (chains followed), its own fields (a ``litellm_provider``) over the target's. An alias
+  whose chain loops or names no entry is rejected (``alias_cycle`` / ``alias_target_missing``).
 - ``off_peak_pricing`` (``{hours_utc, <prices>}``) -> an off_peak row over the base row.
 - ``cache_creation`` is the default 5-minute cache write. The 1-hour and 12-hour writes
   (``..._above_1hr``, ``..._above_12hr``) are not stored: the schema has one cache-write column.
@@ -27,7 +30,8 @@ An entry's price keys become rows, one per context tier x service tier x off-pea
   ``max_output_tokens``; LiteLLM's non-numeric placeholders become null.
 
 Outcomes: an entry priced only per image, second or character, or all zeros (free tiers, prices
-LiteLLM has not filled in), is not billed per token: no row, one warning per payload naming them.
+LiteLLM has not filled in), is not billed per token: no row, one warning per payload counting them
+by unit with a few examples.
 In embedding, rerank and moderation modes a zero output price means no output tokens: null. A
 negative, non-numeric or NaN price, a missing ``litellm_provider``, a malformed tier, a price
 above 10,000 USD/MTok (a per-million price written as per-token) or a repeated key rejects the
@@ -57,7 +61,8 @@ LIVE_URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_
 _PRICE_KEY = re.compile(
     r"(?P<base>input_cost_per_token_cache_hit|input_cost_per_token|output_cost_per_token"
     r"|cache_read_input_token_cost|cache_creation_input_token_cost)"
-    r"(?P<duration>_above_\d+hr)?(?:_above_(?P<k>\d+)k_tokens)?(?:_(?P<service>batches|flex|priority))?"
+    r"(?P<duration>_above_\d+hr)?(?:_above_(?P<k>\d+)k_tokens)?"
+    r"(?:_(?P<service>batches|flex|priority|ultrafast|balanced|decisions))?"
 )
 _COLUMN = {
     "input_cost_per_token": "input",
@@ -72,7 +77,8 @@ _KNOWN_UNMAPPED = re.compile(
     r"audio|image|video|pixel|character|second|minute|hour|page|query|request|session|call|citation"
     r"|search|computer_use|tool_use|file_|vector_store|code_interpreter|reasoning|dbu|_gb"
 )
-_SERVICE = {None: "standard", "flex": "flex", "priority": "priority", "batches": "batches"}
+# The unit of a price that is not per token: ``output_cost_per_image`` -> image.
+_UNIT = re.compile(r"per_([a-z]+)")
 _MODES = {
     "chat": "chat", "completion": "chat", "responses": "chat", "embedding": "embedding",
     "image_generation": "image", "image_edit": "image", "audio_transcription": "audio",
@@ -107,7 +113,8 @@ class _Object(dict):
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     entries = _load(body, origin)
     prices = Records(NAME, TOKEN_PRICES)
-    not_per_token: list[str] = []
+    # unit ('per image', ...) -> keys of the entries with no per-token price
+    not_per_token: dict[str, list[str]] = defaultdict(list)
     new_fields: dict[str, list[str]] = defaultdict(list)
     items = [(key, entry, False) for key, entry in entries.items()]
     items += [(key, entry, True) for key, entry in entries.repeated]
@@ -117,13 +124,15 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
         provider = entry.get("litellm_provider") if isinstance(entry, dict) else None
         natural = {"model": key, **({"provider": provider} if isinstance(provider, str) and provider else {})}
         rows: list[dict[str, Any]] = []
+        priced = [entry]
 
-        def read(key=key, entry=entry, repeated=repeated, rows=rows) -> list[dict[str, Any]]:
+        def read(key=key, entry=entry, repeated=repeated, rows=rows, priced=priced) -> list[dict[str, Any]]:
             if repeated:
                 raise BadRecord(
                     "duplicate_key", f"{key}: the key appears again; the first entry is kept", "model", key
                 )
-            rows.extend(_entry_rows(key, entry))
+            target, priced[0] = _aliased(key, entry, entries)
+            rows.extend(_entry_rows(key, priced[0], target))
             return rows
 
         if not prices.read(key, {"model": key, "provider": provider}, natural, read):
@@ -132,22 +141,64 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
             if "cost" in field and not _PRICE_KEY.fullmatch(field) and not _KNOWN_UNMAPPED.search(field):
                 new_fields[field].append(key)
         if not rows:
-            not_per_token.append(key)
+            not_per_token[_unit(priced[0])].append(key)
     prices.warnings.extend(
         f"{NAME}: price-looking field {field!r} is not mapped to a column (on {len(keys)} entries, e.g. {keys[0]})"
         for field, keys in sorted(new_fields.items())
     )
     if not_per_token:
+        units = sorted(not_per_token.items(), key=lambda item: (-len(item[1]), item[0]))
         prices.warnings.append(
-            f"{NAME}: {len(not_per_token)} entries are not billed per token (no per-token price, or all zero) "
-            f"and give no row: {', '.join(not_per_token)}"
+            f"{NAME}: {sum(len(keys) for _, keys in units)} entries not billed per token give no row: "
+            + ", ".join(f"{len(keys)} {unit} (e.g. {keys[0]})" for unit, keys in units)
         )
     if not prices.rows and not prices.rejects:
         raise SourceError(
             NAME,
-            f"payload from {origin} holds no token price rows ({len(not_per_token)} not billed per token)",
+            f"payload from {origin} holds no token price rows "
+            f"({sum(map(len, not_per_token.values()))} not billed per token)",
         )
     return prices.result()
+
+
+def _aliased(key: str, entry: Any, entries: dict[str, Any]) -> tuple[str, Any]:
+    """The key and entry LiteLLM prices ``key`` with: an ``{"alias_of": target}`` entry is priced as
+    its target, chains followed, with the alias's own fields (a ``litellm_provider``) over the target's."""
+    chain = [key]
+    priced = entry
+    while isinstance(priced, dict) and "alias_of" in priced:
+        target = priced["alias_of"]
+        if not isinstance(target, str) or target not in entries or target == "sample_spec":
+            raise BadRecord(
+                "alias_target_missing",
+                f"{key}: alias_of chain {' -> '.join([*chain, str(target)])} ends at {target!r}, "
+                "which is not an entry of the map",
+                "alias_of",
+                entry["alias_of"],
+            )
+        if target in chain:
+            raise BadRecord(
+                "alias_cycle",
+                f"{key}: alias_of chain {' -> '.join([*chain, target])} loops back to {target}",
+                "alias_of",
+                entry["alias_of"],
+            )
+        chain.append(target)
+        priced = entries[target]
+    if len(chain) == 1:
+        return key, entry
+    own = {field: value for field, value in entry.items() if field != "alias_of"}
+    return chain[-1], {**json_object(priced, what=f"{key}: the entry of its alias target {chain[-1]}"), **own}
+
+
+def _unit(entry: Any) -> str:
+    """How an entry with no per-token price bills: the unit of its first non-zero price."""
+    for field, value in entry.items():
+        nonzero = isinstance(value, int | Decimal) and not isinstance(value, bool) and value > 0
+        units = _UNIT.findall(field) if "cost" in field and nonzero else []
+        if units and units[-1] != "token":
+            return f"per {units[-1]}"
+    return "priced all zero or not at all"
 
 
 def _load(body: bytes, origin: str) -> _Object:
@@ -167,7 +218,8 @@ def _load(body: bytes, origin: str) -> _Object:
     return entries
 
 
-def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
+def _entry_rows(key: str, entry: Any, priced_as: str) -> list[dict[str, Any]]:
+    """The rows of ``key``, priced by ``entry``: its own, or that of the key ``priced_as`` it aliases."""
     entry = json_object(entry, what=f"{key}: the entry")
     provider = entry.get("litellm_provider")
     if not isinstance(provider, str) or not provider:
@@ -181,7 +233,9 @@ def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
         match = _PRICE_KEY.fullmatch(field)
         if match and not match["duration"]:
             tier = f">{match['k']}k" if match["k"] else "base"
-            flat[(tier, _SERVICE[match["service"]])][_COLUMN[match["base"]]] = _per_mtok(key, field, value)
+            flat[(tier, match["service"] or "standard")][_COLUMN[match["base"]]] = _per_mtok(
+                key, field, value
+            )
     # Blocks that override the flat prices: (tier, service, off_peak) -> prices
     blocks: dict[tuple[str, str, bool], dict[str, Decimal | None]] = defaultdict(dict)
     for tier, tier_prices in _tiered(key, entry.get("tiered_pricing")):
@@ -195,7 +249,8 @@ def _entry_rows(key: str, entry: Any) -> list[dict[str, Any]]:
         "source": NAME,
         "provider": provider,
         "model": model,
-        "canonical_model": canonical_model(provider, model),
+        # An alias names the model it resolves to, as LiteLLM's own lookup does.
+        "canonical_model": canonical_model(provider, plain_id(priced_as, field="alias_of")),
         "mode": mode,
         "context_window": _count(entry.get("max_input_tokens")) or _count(entry.get("max_tokens")),
         "max_output_tokens": _count(entry.get("max_output_tokens")),

@@ -22,8 +22,9 @@ The payload is ``{"data": [model, ...]}``. ``pricing`` holds USD per token as de
 
 Outcomes: a ``-1`` price (OpenRouter's placeholder for routers such as ``openrouter/auto``,
 whose price is the routed model's) is rejected as ``placeholder_price``. A model priced all zero
-that is not a ``:free`` variant (image models billed per image, rerankers billed per search) is not
-billed per token: no row, one warning per payload. Negative, NaN or non-numeric prices, a missing
+that is not a ``:free`` variant (image models billed per image, rerankers billed per search), and a
+transcription model with no output price (its ``prompt`` is per minute or second of audio), are not
+billed per token: no row. Each of these kinds is counted in one warning with a few example ids. Negative, NaN or non-numeric prices, a missing
 id or prompt/completion price, a price above 10,000 USD/MTok and a repeated id reject the model.
 Unknown pricing fields and override conditions are warned about, never guessed.
 """
@@ -66,6 +67,10 @@ _MODES = (
     ("speech", "audio"), ("audio", "audio"), ("video", "video"),
 )  # fmt: skip
 _NO_OUTPUT_MODES = frozenset({"embedding", "rerank"})
+# Kinds of models that give no row, each counted in one warning.
+_PLACEHOLDER = "are priced -1, OpenRouter's placeholder for a routed price: rejected as placeholder_price"
+_AUDIO = "are transcription models priced per audio unit in 'prompt', not per token: no row"
+_ALL_ZERO = "are priced all zero without being a :free variant (billed per image, request or search): no row"
 
 
 def fetch_live(http: Http) -> list[Fetched]:
@@ -80,7 +85,8 @@ def embedded() -> list[Fetched]:
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     models = _load(body, origin)
     prices = Records(NAME, TOKEN_PRICES)
-    not_per_token: list[str] = []
+    # kind -> ids of the models that give no row for a reason that is no fault of the record
+    not_per_token: dict[str, list[str]] = defaultdict(list)
     new_fields: dict[str, list[str]] = defaultdict(list)
     seen: set[str] = set()
     for i, model in enumerate(models):
@@ -102,26 +108,26 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
 
         key = {"provider": NAME, **({"model": model_id} if named else {})}
         if not prices.read(model_id if named else f"data[{i}]", {"model": model_id}, key, read):
+            if prices.rejects[-1].rule == "placeholder_price":
+                not_per_token[_PLACEHOLDER].append(model_id)
             continue
         for field in model["pricing"]:
             if field not in _COLUMNS and field not in _KNOWN_UNMAPPED:
                 new_fields[field].append(model_id)
         if not rows:
-            not_per_token.append(model_id)
+            not_per_token[_AUDIO if _per_audio_unit(model) else _ALL_ZERO].append(model_id)
     prices.warnings.extend(
         f"{NAME}: pricing field {field!r} is not mapped to a column (on {len(ids)} models, e.g. {ids[0]})"
         for field, ids in sorted(new_fields.items())
     )
-    if not_per_token:
-        prices.warnings.append(
-            f"{NAME}: {len(not_per_token)} models are priced all zero without being a :free variant "
-            f"(billed per image, request or search, not per token) and give no row: "
-            f"{', '.join(not_per_token)}"
-        )
+    prices.warnings.extend(
+        f"{NAME}: {len(ids)} models {kind} (e.g. {', '.join(ids[:3])})" for kind, ids in not_per_token.items()
+    )
     if not prices.rows and not prices.rejects:
         raise SourceError(
             NAME,
-            f"payload from {origin} holds no token price rows ({len(not_per_token)} not billed per token)",
+            f"payload from {origin} holds no token price rows "
+            f"({sum(map(len, not_per_token.values()))} not billed per token)",
         )
     return prices.result()
 
@@ -150,6 +156,8 @@ def _model_rows(model_id: str, model: dict[str, Any], warnings: list[str]) -> li
             raise BadRecord(
                 "missing_field", f"{model_id}: no pricing.{field}", f"pricing.{field}", pricing.get(field)
             )
+    if _per_audio_unit(model):
+        return []
     base = _prices(model_id, "pricing", pricing)
     # tier -> its whole-day price, and the prices of its daily windows
     whole_day: dict[str, dict[str, Decimal | None]] = {"base": base}
@@ -204,6 +212,13 @@ def _model_rows(model_id: str, model: dict[str, Any], warnings: list[str]) -> li
     if variant != "free" and not any(row.get(c) for row in rows for c in _COLUMNS.values()):
         return []
     return rows
+
+
+def _per_audio_unit(model: dict[str, Any]) -> bool:
+    """A transcription model with no output price: its 'prompt' is per minute or second of audio
+    (whisper-1's 0.006 is USD 0.006 a minute), not per token; one with an output price is per token."""
+    outputs = (model.get("architecture") or {}).get("output_modalities") or []
+    return "transcription" in outputs and str(model["pricing"]["completion"]).strip() in ("0", "0.0")
 
 
 def _prices(model_id: str, where: str, block: dict[str, Any]) -> dict[str, Decimal | None]:

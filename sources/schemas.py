@@ -77,8 +77,8 @@ TOKEN_PRICES = Dataset(
 GPU_RATES = Dataset(
     name="gpu_rates",
     doc="GPU rental rates per instance and per GPU-hour, one row per source, provider, instance "
-    "type, region and pricing type.",
-    key=("source", "provider", "instance_type", "region", "pricing_type"),
+    "type, region, zone and pricing type.",
+    key=("source", "provider", "instance_type", "region", "zone", "pricing_type"),
     columns=(
         Column("source", pl.Utf8, "Upstream the rate came from (skypilot, azure, vastai, runpod, curated)."),
         Column(
@@ -87,7 +87,19 @@ GPU_RATES = Dataset(
             "Cloud or marketplace renting the GPU (aws, gcp, azure, lambda, runpod, ...).",
         ),
         Column("instance_type", pl.Utf8, "Instance, SKU or offer id as the provider names it."),
-        Column("region", pl.Utf8, "Region or location as the provider names it; '' when not regional."),
+        Column(
+            "region",
+            pl.Utf8,
+            "Cloud region or location as the provider names it (us-east-1, eastus), never a zone; "
+            "'' when not regional.",
+        ),
+        Column(
+            "zone",
+            pl.Utf8,
+            "Availability zone within the region (us-east-1a, use1-az2) where the source prices per "
+            "zone; null where it prices per region. Part of the key: zones of one region are priced "
+            "apart and may differ.",
+        ),
         Column(
             "pricing_type",
             pl.Utf8,

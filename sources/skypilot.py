@@ -16,6 +16,11 @@ Format facts handled here (all seen in the real catalogs):
   without a GPU row in its zone is rejected, never emitted at the host-only price.
 - A spot price that is empty, zero, equal to or above on-demand is not a spot price: no spot row,
   counted in a warning.
+- ``Region`` is the cloud region and ``AvailabilityZone`` (AWS, GCP) the zone within it; they go to
+  ``region`` and ``zone`` apart, so that a filter on the region finds every zone's offers.
+- anycloud's Azure catalog writes ``Generation`` unquoted as ``V1,V2`` on about half its lines (70%
+  of its GPU rows): one field too many, exactly there. Such a row is read with the value rejoined;
+  any other row of the wrong length is rejected.
 
 The anycloud catalogs (github.com/anycloud-sh/catalog) are SkyPilot-schema files built by another
 bot from the same cloud APIs. This parser reads them too; their rows carry ``source = 'anycloud'``
@@ -75,6 +80,8 @@ CLOUDS = (
 OTHER_CLOUDS = ("azure", "fluidstack", "paperspace", "ibm", "scp", "scaleway", "ovhcloud", "do", "simplepod")
 PROVIDER_NAMES = {"vast": "vastai"}
 MEMORY_IS_INSTANCE_TOTAL = frozenset({"vast", "primeintellect"})
+# One piece of a Generation value: an Azure Hyper-V VM generation (V1, V2).
+GENERATION = ("Generation", re.compile(r"V\d+"))
 
 REQUIRED = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "Region")
 KNOWN = (
@@ -146,7 +153,9 @@ def cloud_of(origin: str) -> str:
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     source = "anycloud" if "anycloud" in origin.lower() else NAME
     catalog = _Catalog(source, cloud_of(origin))
-    rows, malformed, warnings = read_csv(source, body, required=REQUIRED, known=KNOWN, key=catalog.key)
+    rows, malformed, warnings = read_csv(
+        source, body, required=REQUIRED, known=KNOWN, key=catalog.key, unquoted=GENERATION
+    )
     catalog.rates.rejects.extend(malformed)
     catalog.rates.warnings.extend(warnings)
     catalog.rates.complete = not any(r.rule == TRUNCATED for r in malformed)
@@ -171,7 +180,8 @@ class _Catalog:
         if row.get("InstanceType"):
             key["instance_type"] = row["InstanceType"]
         if row.get("Region"):
-            key["region"] = _region(row)
+            key["region"] = row["Region"]
+            key["zone"] = _zone(row)
         return key
 
     def add_row(self, row: dict[str, Any]) -> None:
@@ -189,7 +199,8 @@ class _Catalog:
         common = {
             "provider": self.provider,
             "instance_type": row["InstanceType"],
-            "region": _region(row),
+            "region": row["Region"],
+            "zone": _zone(row),
             "accelerator_name": row["AcceleratorName"],
             "gpu_count": count,
             "accelerator": self._azure_accelerator(row["InstanceType"]),
@@ -334,9 +345,10 @@ def _not_spot(spot: Decimal | None, on_demand: Decimal | None) -> str | None:
     return None
 
 
-def _region(row: dict[str, Any]) -> str:
-    region, zone = row["Region"], row.get("AvailabilityZone", "")
-    return f"{region}/{zone}" if zone and zone != region else region
+def _zone(row: dict[str, Any]) -> str | None:
+    # Some catalogs repeat the region in AvailabilityZone: that is no zone.
+    zone = row.get("AvailabilityZone")
+    return zone if zone and zone != row["Region"] else None
 
 
 def _gpu_info(text: str) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ GPU_RATES_ORDER = (
     "provider",
     "instance_type",
     "region",
+    "zone",
     "source",
     "valid_from",
 )

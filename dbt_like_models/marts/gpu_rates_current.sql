@@ -1,10 +1,11 @@
--- description: GPU rental offers in effect today, one row per source, provider, instance type, region and pricing type, joined to the accelerator's specs (curated specs preferred over Epoch's). Rows whose accelerator maps to nothing are in marts.unmapped_accelerators instead.
+-- description: GPU rental offers in effect today, one row per source, provider, instance type, region, zone and pricing type, joined to the accelerator's specs (curated specs preferred over Epoch's). Rows whose accelerator maps to nothing are in marts.unmapped_accelerators instead.
 -- materialized: table
 -- columns:
 --   source: Upstream the rate came from.
 --   provider: Cloud or marketplace renting the GPU.
 --   instance_type: Instance, SKU or offer id.
---   region: Region or location; '' when not regional.
+--   region: Cloud region or location; '' when not regional.
+--   zone: Availability zone within the region; null where the source prices per region.
 --   pricing_type: on_demand, spot, reserved_1y, reserved_3y, committed_<N>m or marketplace.
 --   accelerator: Canonical accelerator id.
 --   vendor: Accelerator vendor.
@@ -23,7 +24,7 @@ with specs as (
     where valid_to is null
 )
 select
-    r.source, r.provider, r.instance_type, r.region, r.pricing_type, r.accelerator, s.vendor,
+    r.source, r.provider, r.instance_type, r.region, r.zone, r.pricing_type, r.accelerator, s.vendor,
     r.gpu_count, r.usd_per_instance_hour, r.usd_per_gpu_hour,
     s.memory_gb, s.memory_bandwidth_tbps, s.bf16_dense_tflops,
     round(r.usd_per_gpu_hour / nullif(s.memory_bandwidth_tbps, 0), 6) as usd_per_tbps_hour,

@@ -93,7 +93,7 @@ compute_items as (
     -- Decode is memory-bound (methodology 3.3), so a TB/s of bandwidth for an hour is the unit of
     -- serving capacity; on-demand only, as list prices are the undiscounted price on the other side.
     select m.date,
-           concat_ws('|', r.source, r.provider, r.instance_type, r.region, r.pricing_type) as item,
+           concat_ws('|', r.source, r.provider, r.instance_type, r.region, r.zone, r.pricing_type) as item,
            r.usd_per_gpu_hour::double / s.memory_bandwidth_tbps::double as price
     from months m
     join history.gpu_rates r on r.valid_from <= m.as_of and (r.valid_to is null or r.valid_to > m.as_of)

@@ -1,4 +1,4 @@
--- description: The change feed: one row per changed price field. A price_change is two consecutive history versions of one key whose price differs (token prices per source, provider, model, tier, service tier and off-peak window: input and output price; GPU rates per source, provider, instance type, region and pricing type: price per GPU-hour); a key's first version is not a change. A successor_launch compares a model's launch price in the curated catalog with the price of the model it replaced on that day, for the pairs listed in this file (the vendor priced the launch against the predecessor, e.g. GPT-4 Turbo against GPT-4). Read by `costcurve changes` and the report.
+-- description: The change feed: one row per changed price field. A price_change is two consecutive history versions of one key whose price differs (token prices per source, provider, model, tier, service tier and off-peak window: input and output price; GPU rates per source, provider, instance type, region, zone and pricing type: price per GPU-hour); a key's first version is not a change. A successor_launch compares a model's launch price in the curated catalog with the price of the model it replaced on that day, for the pairs listed in this file (the vendor priced the launch against the predecessor, e.g. GPT-4 Turbo against GPT-4). Read by `costcurve changes` and the report.
 -- materialized: table
 -- columns:
 --   change_date: Date the new price took effect (the new version's valid_from; may lie in the future when a source announces a change ahead).
@@ -105,7 +105,8 @@ gpu_changes as (
     select
         valid_from as change_date, 'gpu_rates' as dataset, 'price_change' as change_kind,
         coalesce(accelerator, accelerator_name) || ' ' || pricing_type || ' at ' || provider
-            || ' ' || instance_type || case when region <> '' then ' (' || region || ')' else '' end as what,
+            || ' ' || instance_type
+            || case when region <> '' then ' (' || concat_ws(' ', region, zone) || ')' else '' end as what,
         accelerator as canonical_id, instance_type as item, instance_type as old_item,
         'usd_per_gpu_hour' as field, prev_rate as old_value, usd_per_gpu_hour as new_value,
         source, provider, null::varchar as tier, null::varchar as service_tier, null::boolean as off_peak,
@@ -117,7 +118,7 @@ gpu_changes as (
                row_number() over k as version_no
         from history.gpu_rates
         window k as (
-            partition by source, provider, instance_type, region, pricing_type
+            partition by source, provider, instance_type, region, zone, pricing_type
             order by coalesce(valid_from, date '0001-01-01')
         )
     )

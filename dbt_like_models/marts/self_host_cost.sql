@@ -42,13 +42,13 @@ with specs as (
 offers as (
     -- A fractional offer rents a slice of a card, not its memory, so it cannot hold a model by the spec.
     select
-        source, provider, instance_type, region, pricing_type, accelerator,
+        source, provider, instance_type, region, zone, pricing_type, accelerator,
         gpu_count::double as gpu_count, usd_per_gpu_hour::double as usd_per_gpu_hour, rate_since
     from marts.gpu_rates_current
     where gpu_count >= 1 and usd_per_gpu_hour > 0
     qualify row_number() over (
         partition by accelerator, pricing_type, provider
-        order by usd_per_gpu_hour, instance_type, region, source
+        order by usd_per_gpu_hour, instance_type, region, zone, source
     ) = 1
 ),
 ranked as (

@@ -65,14 +65,14 @@ def test_ingest_reads_a_gzipped_catalog_as_its_content(costcurve_home, fixtures,
     assert code == 0, capsys.readouterr().err
     con = published(costcurve_home)
     rows = con.execute(
-        "select region, usd_per_instance_hour::double from history.gpu_rates "
-        "where pricing_type = 'on_demand' and instance_type = 'p5.48xlarge' order by region"
+        "select region, zone, usd_per_instance_hour::double from history.gpu_rates "
+        "where pricing_type = 'on_demand' and instance_type = 'p5.48xlarge' order by region, zone"
     ).fetchall()
     assert rows == [
-        ("eu-north-1/eun1-az2", 58.8928),
-        ("us-east-1/use1-az1", 55.04),
-        ("us-east-1/use1-az2", 55.04),
-        ("us-west-1/usw1-az1", 68.8),
+        ("eu-north-1", "eun1-az2", 58.8928),
+        ("us-east-1", "use1-az1", 55.04),
+        ("us-east-1", "use1-az2", 55.04),
+        ("us-west-1", "usw1-az1", 68.8),
     ]
 
 

@@ -99,18 +99,18 @@ CASES = {
         skypilot,
         "skypilot_v8_aws_vms.csv",
         [
-            ("skypilot", "aws", "g6.xlarge", "us-east-1/use1-az1", "on_demand"),
-            ("skypilot", "aws", "p4d.24xlarge", "us-east-1/use1-az1", "on_demand"),
-            ("skypilot", "aws", "p5.48xlarge", "us-east-1/use1-az1", "on_demand"),
+            ("skypilot", "aws", "g6.xlarge", "us-east-1", "use1-az1", "on_demand"),
+            ("skypilot", "aws", "p4d.24xlarge", "us-east-1", "use1-az1", "on_demand"),
+            ("skypilot", "aws", "p5.48xlarge", "us-east-1", "use1-az1", "on_demand"),
         ],
-        [("lookalike_id", "accelerator_name", "\u041d100", {"source": "skypilot", "provider": "aws", "instance_type": "p5e.48xlarge", "region": "us-east-1/use1-az1", "pricing_type": "on_demand"})],
+        [("lookalike_id", "accelerator_name", "\u041d100", {"source": "skypilot", "provider": "aws", "instance_type": "p5e.48xlarge", "region": "us-east-1", "zone": "use1-az1", "pricing_type": "on_demand"})],
     ),
     "azure": (
         azure,
         "azure_retail_prices_page.json",
         [
-            ("azure", "azure", "Standard_NC24ads_A100_v4", "eastus", "on_demand"),
-            ("azure", "azure", "Standard_ND96isr_H100_v5", "eastus", "on_demand"),
+            ("azure", "azure", "Standard_NC24ads_A100_v4", "eastus", None, "on_demand"),
+            ("azure", "azure", "Standard_ND96isr_H100_v5", "eastus", None, "on_demand"),
         ],
         [
             # Not silently undated any more: a non-date start is a reject.
@@ -122,8 +122,8 @@ CASES = {
         vastai,
         "vastai_bundles.json",
         [
-            ("vastai", "vastai", "m22990/1x RTX 4090", "Texas, US", "marketplace"),
-            ("vastai", "vastai", "m31002/2x RTX 3090", "Oslo, NO", "marketplace"),
+            ("vastai", "vastai", "m22990/1x RTX 4090", "Texas, US", None, "marketplace"),
+            ("vastai", "vastai", "m31002/2x RTX 3090", "Oslo, NO", None, "marketplace"),
         ],
         [
             ("malformed_record", None, "offer 11684738", {"source": "vastai", "provider": "vastai", "pricing_type": "marketplace"}),
@@ -134,9 +134,9 @@ CASES = {
         runpod,
         "runpod_graphql_gputypes.json",
         [
-            ("runpod", "runpod", "NVIDIA H100 80GB HBM3", "community", "on_demand"),
-            ("runpod", "runpod", "NVIDIA H100 80GB HBM3", "secure", "on_demand"),
-            ("runpod", "runpod", "NVIDIA L4", "secure", "on_demand"),
+            ("runpod", "runpod", "NVIDIA H100 80GB HBM3", "community", None, "on_demand"),
+            ("runpod", "runpod", "NVIDIA H100 80GB HBM3", "secure", None, "on_demand"),
+            ("runpod", "runpod", "NVIDIA L4", "secure", None, "on_demand"),
         ],
         [
             ("missing_field", "id", None, {"source": "runpod", "provider": "runpod"}),
@@ -147,8 +147,8 @@ CASES = {
         gpu_curated,
         "curated_gpu_rates.csv",
         [
-            ("curated", "aws", "p5.48xlarge", "us-east-1", "on_demand"),
-            ("curated", "lambda", "gpu_8x_a100_80gb_sxm4", "", "on_demand"),
+            ("curated", "aws", "p5.48xlarge", "us-east-1", None, "on_demand"),
+            ("curated", "lambda", "gpu_8x_a100_80gb_sxm4", "", None, "on_demand"),
         ],
         [("bad_date", "effective_date", "9999-12-31", {"source": "curated", "provider": "lambda", "instance_type": "gpu_1x_h100_sxm5", "region": "", "pricing_type": "on_demand"})],
     ),

@@ -50,7 +50,7 @@ def test_alias_table_maps_each_listed_variant(name, expected):
     assert canonical_accelerator(name) == expected
 
 
-@pytest.mark.parametrize("name", ["RTX5090", "Mystery Accelerator 9000", "", "   ", "A100X"])
+@pytest.mark.parametrize("name", ["RTX9090", "Mystery Accelerator 9000", "", "   ", "A100X", "unknown"])
 def test_a_name_that_maps_to_nothing_gives_none(name):
     assert canonical_accelerator(name) is None
 
@@ -78,7 +78,109 @@ def test_hint_gives_the_form_factor():
 
 
 def test_a_hint_that_contradicts_the_part_gives_none_rather_than_a_guess():
-    assert canonical_accelerator("V100", hint="Tesla V100-PCIE-16GB") is None
+    assert canonical_accelerator("H100-SXM", hint="gpu_1x_h100_pcie") is None
+    assert canonical_accelerator("A100 SXM4 80GB", hint="a100-pci_1x2v4gb") is None
+
+
+# Each ambiguous family as its real spellings arrive: (name, memory GB per GPU, hint) -> part.
+# Sources: anycloud/SkyPilot catalogs (Azure, GCP, Lambda, Vast, Cudo, OCI), RunPod ids, Epoch names.
+A100_SPELLINGS = [
+    ("A100", 40, "Standard_ND96asr_v4", "nvidia-a100-sxm-40gb"),
+    ("A100", 40, "a2-highgpu-1g", "nvidia-a100-sxm-40gb"),
+    ("A100", 40, "BM.GPU4.8", "nvidia-a100-sxm-40gb"),
+    ("A100", 80, "1x-A100_SXM4-32-65536", "nvidia-a100-sxm-80gb"),
+    ("A100", 40, "2x-A100_PCIE-32-65536", "nvidia-a100-pcie-40gb"),
+    ("A100", 80, "epyc-genoa-a100-pcie_1x2v4gb", "nvidia-a100-pcie-80gb"),
+    ("A100", 80, "intel-ice-lake-a100-pci_1x2v4gb", "nvidia-a100-pcie-80gb"),  # Cudo 'pci'
+    ("A100-80GB", 80, "1x_A100-80GB_SECURE A100 PCIe", "nvidia-a100-pcie-80gb"),
+    ("A100-80GB", 80, "a2-ultragpu-1g", "nvidia-a100-sxm-80gb"),
+    ("NVIDIA A100 80GB PCIe", None, "A100 PCIe", "nvidia-a100-pcie-80gb"),
+    ("NVIDIA A100-SXM4-80GB", None, "A100 SXM", "nvidia-a100-sxm-80gb"),
+    ("NVIDIA A100 PCIe", None, None, "nvidia-a100-pcie-40gb"),
+    ("NVIDIA A100 SXM4 40 GB", None, None, "nvidia-a100-sxm-40gb"),
+]
+H100_H200_SPELLINGS = [
+    ("H100", 80, "Standard_ND96isr_H100_v5", "nvidia-h100-sxm-80gb"),
+    ("H100", 94, "Standard_NC40ads_H100_v5", "nvidia-h100-nvl-94gb"),
+    ("H100", 80, "gpu_1x_h100_pcie", "nvidia-h100-pcie-80gb"),
+    ("H100", 80, "gpu_1x_h100_sxm5", "nvidia-h100-sxm-80gb"),
+    ("H100", 94, "1x-H100_NVL-32-65536", "nvidia-h100-nvl-94gb"),
+    ("H100", 80, "1x-H100_SXM-32-65536", "nvidia-h100-sxm-80gb"),
+    ("H100-SXM", 80, "sapphire-rapids-h100_1x2v4gb", "nvidia-h100-sxm-80gb"),
+    ("NVIDIA H100 PCIe", None, "H100 PCIe", "nvidia-h100-pcie-80gb"),
+    ("NVIDIA H100 NVL", None, "H100 NVL", "nvidia-h100-nvl-94gb"),
+    ("NVIDIA H100 80GB HBM3", None, "H100 SXM", "nvidia-h100-sxm-80gb"),
+    ("H200", 141, "BM.GPU.H200.8", "nvidia-h200-sxm-141gb"),
+    ("H200", 141, "1x-H200-32-65536", "nvidia-h200-sxm-141gb"),
+    ("NVIDIA H200", None, "H200 SXM", "nvidia-h200-sxm-141gb"),
+    ("H200 NVL", None, None, "nvidia-h200-nvl-141gb"),
+]
+ADA_AND_WORKSTATION_SPELLINGS = [
+    ("L40", 48, None, "nvidia-l40-48gb"),
+    ("NVIDIA L40", None, "L40", "nvidia-l40-48gb"),
+    ("L40S", 48, "BM.GPU.L40S.4", "nvidia-l40s-48gb"),
+    ("NVIDIA L40S", None, "L40S", "nvidia-l40s-48gb"),
+    ("RTX6000", 24, "gpu_1x_rtx6000", "nvidia-quadro-rtx6000-24gb"),  # Lambda: Turing Quadro
+    ("NVIDIA Quadro RTX 6000", None, None, "nvidia-quadro-rtx6000-24gb"),
+    ("RTX6000-Ada", 48, "2x-RTX_6000Ada-32-65536", "nvidia-rtx6000-ada-48gb"),
+    ("NVIDIA RTX 6000 Ada Generation", None, "RTX 6000 Ada", "nvidia-rtx6000-ada-48gb"),
+    ("RTXA6000", 48, "ice-lake-rtx-a6000_1x2v4gb", "nvidia-rtx-a6000-48gb"),
+    ("RTXPRO6000", 96, "BM.GPU.RTXPRO.8", "nvidia-rtx-pro6000-server-96gb"),
+    ("RTXPRO6000S", None, None, "nvidia-rtx-pro6000-server-96gb"),
+    ("RTXPRO6000WS", Decimal("95.59"), "1x-RTX_PRO_6000_WS-32-65536", "nvidia-rtx-pro6000-ws-96gb"),
+]
+CONSUMER_SPELLINGS = [
+    ("RTX5090", Decimal("31.84"), "1x-RTX_5090-32-65536", "nvidia-rtx5090-32gb"),
+    ("NVIDIA GeForce RTX 5090", None, "RTX 5090", "nvidia-rtx5090-32gb"),
+    ("RTX3090", 24, "1x-RTX_3090-32-65536", "nvidia-rtx3090-24gb"),
+    ("NVIDIA GeForce RTX 3090 Ti", None, "RTX 3090 Ti", "nvidia-rtx3090ti-24gb"),
+    # SkyPilot's Vast catalog drops Ti/Super from the name; the memory tells the part.
+    ("RTX3060", 12, "4x-RTX_3060-32-65536", "nvidia-rtx3060-12gb"),
+    ("RTX3060", 8, "1x-RTX_3060_Ti-32-65536", "nvidia-rtx3060ti-8gb"),
+    ("RTX4060", Decimal("15.99"), "4x-RTX_4060_Ti-32-65536", "nvidia-rtx4060ti-16gb"),
+    ("RTX4070", Decimal("15.99"), "4x-RTX_4070S_Ti-32-65536", "nvidia-rtx4070ti-super-16gb"),
+    ("NVIDIA GeForce RTX 4070 Ti", None, "RTX 4070 Ti", "nvidia-rtx4070ti-12gb"),
+    ("NVIDIA GeForce RTX 4080 SUPER", None, "RTX 4080 SUPER", "nvidia-rtx4080super-16gb"),
+    ("RTX5070", Decimal("11.94"), "4x-RTX_5070-32-65536", "nvidia-rtx5070-12gb"),
+    ("RTXA5000", 24, "ice-lake-rtx-a5000_1x2v4gb", "nvidia-rtx-a5000-24gb"),
+    ("NVIDIA RTX A5000", None, "RTX A5000", "nvidia-rtx-a5000-24gb"),
+    ("RTX5880-Ada", Decimal("47.99"), "1x-RTX_5880Ada-32-65536", "nvidia-rtx5880-ada-48gb"),
+    ("NVIDIA RTX 4000 SFF Ada Generation", None, "RTX 4000 Ada SFF", "nvidia-rtx4000-sff-ada-20gb"),
+    ("NVIDIA RTX 4000 Ada Generation", None, "RTX 4000 Ada", "nvidia-rtx4000-ada-20gb"),
+]
+OTHER_SPELLINGS = [
+    ("GB200", 192, "BM.GPU.GB200.4", "nvidia-gb200-186gb"),
+    ("GB300", 278, "BM.GPU.GB300.4", "nvidia-gb300-288gb"),
+    ("B300", Decimal("262.5"), "BM.GPU.B300.8", "nvidia-b300-288gb"),
+    ("MI355X", 288, "BM.GPU.MI355X.8", "amd-mi355x-288gb"),
+    ("AMD Instinct MI325X", None, None, "amd-mi325x-256gb"),
+    ("A800", 80, "intel-ice-lake-a800-pci_1x2v4gb", "nvidia-a800-pcie-80gb"),
+    ("NVIDIA A800 SXM", None, None, "nvidia-a800-sxm-80gb"),
+    ("NVIDIA A800 PCIe 40 GB", None, None, "nvidia-a800-pcie-40gb"),
+    ("NVIDIA H800 SXM5", None, None, "nvidia-h800-sxm-80gb"),
+    ("NVIDIA HGX H20", None, None, "nvidia-h20-96gb"),
+    ("NVIDIA L20 PCle", None, None, "nvidia-l20-48gb"),
+    ("NVIDIA A30", None, "A30", "nvidia-a30-24gb"),
+    ("MI25", 16, "Standard_NV16as_v4", "amd-mi25-16gb"),
+    ("M60", 8, "Standard_NV12s_v3", "nvidia-m60-8gb"),
+    ("P100", 16, "BM.GPU2.2", "nvidia-p100-pcie-16gb"),
+    ("V100", 16, "BM.GPU3.8", "nvidia-v100-sxm2-16gb"),
+    ("Tesla V100-PCIE-16GB", None, "Tesla V100", "nvidia-v100-pcie-16gb"),
+    ("Tesla V100-FHHL-16GB", None, "V100 FHHL", "nvidia-v100-fhhl-16gb"),
+    ("Tesla V100-SXM2-16GB", None, "V100 SXM2", "nvidia-v100-sxm2-16gb"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "memory_gb", "hint", "expected"),
+    A100_SPELLINGS
+    + H100_H200_SPELLINGS
+    + ADA_AND_WORKSTATION_SPELLINGS
+    + CONSUMER_SPELLINGS
+    + OTHER_SPELLINGS,
+)
+def test_each_real_spelling_maps_to_its_part(name, memory_gb, hint, expected):
+    assert canonical_accelerator(name, memory_gb=memory_gb, hint=hint) == expected
 
 
 def test_normalize_and_form_factor():
@@ -86,6 +188,9 @@ def test_normalize_and_form_factor():
     assert form_factor("lambdalabs_H100-sxm5x8") == "sxm"
     assert form_factor("n3-A100x8-NVLink") is None
     assert form_factor("sxm and pcie") is None
+    assert form_factor("intel-ice-lake-a800-pci_1x2v4gb") == "pcie"
+    assert form_factor("BM.GPU.RTXPRO.8") is None
+    assert form_factor("a-specific-shape") is None  # 'pci' inside a word is not PCIe
 
 
 def test_every_alias_resolves_to_an_accelerator_of_the_curated_catalog():

@@ -57,6 +57,44 @@ def test_embedded_catalog_has_the_reference_accelerators_with_dense_values():
     assert value("nvidia-l40s-48gb", "fp8_dense_tflops") == Decimal("733")
 
 
+def test_embedded_catalog_covers_consumer_workstation_and_new_parts_with_sourced_values_only():
+    [embedded] = accelerator_specs.embedded()
+    rows = parse(embedded.body).rows
+
+    def spec(accelerator: str) -> dict:
+        return rows.filter(pl.col("accelerator") == accelerator).row(0, named=True)
+
+    rtx3090 = spec("nvidia-rtx3090-24gb")
+    assert (rtx3090["memory_gb"], rtx3090["memory_bandwidth_tbps"], rtx3090["tdp_w"]) == (
+        Decimal("24"),
+        Decimal("0.936"),
+        Decimal("350"),
+    )
+    assert rtx3090["bf16_dense_tflops"] is None  # GeForce: Epoch's 16-bit figure is FP16 accumulate
+    gb300 = spec("nvidia-gb300-288gb")
+    assert (gb300["bf16_dense_tflops"], gb300["fp8_dense_tflops"], gb300["fp4_dense_tflops"]) == (
+        Decimal("2500"),
+        Decimal("5000"),
+        Decimal("15000"),
+    )
+    assert gb300["int8_dense_tops"] is None  # sources disagree (165 vs 5000)
+    mi355x = spec("amd-mi355x-288gb")
+    assert (mi355x["memory_gb"], mi355x["fp8_dense_tflops"], mi355x["fp4_dense_tflops"]) == (
+        Decimal("288"),
+        Decimal("5000"),
+        None,
+    )
+    assert spec("nvidia-rtx-pro6000-server-96gb")["memory_bandwidth_tbps"] == Decimal("1.79")
+    assert spec("nvidia-quadro-rtx6000-24gb")["memory_gb"] == Decimal("24")
+    assert spec("nvidia-a800-pcie-80gb")["tdp_w"] == Decimal("250")
+    assert spec("nvidia-h20-96gb")["bf16_dense_tflops"] == Decimal("148")
+    # No source in reach gives these specs: every value stays empty, the row still names a source.
+    for unsourced in ("nvidia-rtx5090-32gb", "nvidia-rtx-pro6000-ws-96gb", "nvidia-rtx5880-ada-48gb"):
+        row = spec(unsourced)
+        assert all(row[column] is None for column in accelerator_specs.NUMERIC), unsourced
+        assert row["source_url"]
+
+
 def test_no_live_upstream():
     http = Http(httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500))))
     assert accelerator_specs.fetch_live(http) == []

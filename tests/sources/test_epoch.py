@@ -75,6 +75,48 @@ def test_unmapped_hardware_is_named_in_a_warning_and_duplicates_and_bad_rows_rej
     }
 
 
+def test_china_market_consumer_and_workstation_rows_map_to_their_parts():
+    header = FIXTURE.read_text(encoding="utf-8").splitlines()[0]
+    width = header.count(",") + 1
+
+    def row(name: str, memory: str, tdp: str) -> str:
+        cells = [""] * width
+        columns = header.split(",")
+        cells[columns.index("Hardware name")] = name
+        cells[columns.index("Release date")] = "2023-01-01"
+        cells[columns.index("Memory size per board (Byte)")] = memory
+        cells[columns.index("TDP (W)")] = tdp
+        return ",".join(cells)
+
+    names = {
+        "NVIDIA GB300": "nvidia-gb300-288gb",
+        "AMD Instinct MI355X": "amd-mi355x-288gb",
+        "NVIDIA HGX H20": "nvidia-h20-96gb",
+        "NVIDIA L20 PCle": "nvidia-l20-48gb",
+        "NVIDIA H800 SXM5": "nvidia-h800-sxm-80gb",
+        "NVIDIA A800 PCIe 40 GB": "nvidia-a800-pcie-40gb",
+        "NVIDIA A800 PCIe 80 GB": "nvidia-a800-pcie-80gb",
+        "NVIDIA A800 SXM": "nvidia-a800-sxm-80gb",
+        "NVIDIA GeForce RTX 3090": "nvidia-rtx3090-24gb",
+        "NVIDIA RTX A5000": "nvidia-rtx-a5000-24gb",
+        "NVIDIA Quadro RTX 6000": "nvidia-quadro-rtx6000-24gb",
+        "NVIDIA Tesla V100 PCIe 16 GB": "nvidia-v100-pcie-16gb",
+        "NVIDIA Tesla P100 PCIe 16GB": "nvidia-p100-pcie-16gb",
+    }
+    body = "\n".join(
+        [header, *(row(n, "24000000000.0", "350") for n in names), row("Huawei Ascend 910C", "", "")]
+    )
+    result = parse(body.encode())
+    assert dict(zip(result.rows["accelerator"], result.rows["memory_gb"], strict=True)) == dict.fromkeys(
+        names.values(), Decimal("24")
+    )
+    assert result.rejects == []
+    assert (
+        "1 hardware rows have no canonical accelerator id and were left out: Huawei Ascend 910C"
+        in result.warnings
+    )
+
+
 def test_a_renamed_column_is_a_source_error_naming_it():
     body = FIXTURE.read_bytes().replace(b"Tensor-FP16/BF16 performance", b"Tensor FP16 performance", 1)
     with pytest.raises(SourceError, match="Tensor-FP16/BF16 performance"):

@@ -151,3 +151,13 @@ def test_embedded_package_data_parses_into_real_history():
     providers = set(frame["provider"])
     assert {"openai", "anthropic", "google", "deepseek", "mistral"} <= providers
     assert frame.filter(pl.col("valid_from").is_not_null()).height > 100
+
+
+def test_models_with_no_per_token_price_are_counted_in_one_warning_per_kind(fixtures):
+    result = parse((fixtures / "token_prices" / "genai_prices_v2_unpriced.json").read_bytes())
+    assert result.rows["model"].to_list() == ["phi-4"] and result.rejects == []
+    assert result.warnings == [
+        "genai_prices: 1 models give no row, no per-token price (e.g. google/imagen-4)",
+        "genai_prices: 3 models give no row, their 'prices' is {} "
+        "(e.g. azure/mai-ds-r1:free, google/gemma-3, google/gemma-3n)",
+    ]

@@ -231,3 +231,118 @@ def test_fetch_live_goes_through_http(fixtures):
     assert seen == [litellm.LIVE_URL] and fetched.url == litellm.LIVE_URL
     assert row(parse(fetched.body), "o3")["output_usd_per_mtok"] == Decimal("8")
     assert litellm.embedded() == []
+
+
+@pytest.fixture
+def aliases(fixtures):
+    return parse((fixtures / "token_prices" / "litellm_aliases_and_tiers.json").read_bytes())
+
+
+PRICE_COLUMNS = (
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cache_read_usd_per_mtok",
+    "batch_input_usd_per_mtok",
+)
+
+
+def prices_by_key(result, model: str) -> dict[tuple, tuple]:
+    return {
+        (r["tier"], r["service_tier"]): tuple(r[c] for c in PRICE_COLUMNS)
+        for r in result.rows.filter(pl.col("model") == model).to_dicts()
+    }
+
+
+def test_every_service_tier_suffix_is_its_own_service_tier_row(aliases):
+    astra = prices_by_key(aliases, "gpt-6-astra")
+    d = Decimal
+    assert astra == {
+        ("base", "standard"): (d("2.5"), d("15"), d("0.25"), d("1.25")),  # _batches: the batch columns
+        ("base", "flex"): (d("1.25"), d("7.5"), d("0.125"), None),
+        ("base", "priority"): (d("5"), d("30"), d("0.5"), None),
+        ("base", "ultrafast"): (d("10"), d("60"), d("1"), None),
+        ("base", "decisions"): (d("3"), d("18"), None, None),
+        (">272k", "standard"): (d("5"), d("22.5"), d("0.25"), None),
+        (">272k", "ultrafast"): (d("20"), d("90"), d("1"), None),
+    }
+    assert prices_by_key(aliases, "sail/moonshotai/Kimi-K3")[("base", "balanced")] == (
+        d("0.4"),
+        d("2"),
+        d("0.1"),
+        None,
+    )
+    assert not any("not mapped" in w for w in aliases.warnings)
+
+
+def test_an_alias_chain_is_priced_as_its_final_target_under_its_own_id(aliases):
+    astra = prices_by_key(aliases, "gpt-6-astra")
+    for alias in ("gpt-astra-latest", "gpt-astra-stable"):
+        assert prices_by_key(aliases, alias) == astra
+        rows = aliases.rows.filter(pl.col("model") == alias)
+        assert set(rows["provider"]) == {"openai"}  # the target's provider
+        assert set(rows["canonical_model"]) == {"openai/gpt-6-astra"}
+        assert set(rows["context_window"]) == {1050000}
+
+
+def test_an_alias_that_states_a_provider_keeps_it(aliases):
+    azure = aliases.rows.filter(pl.col("model") == "azure/gpt-astra-latest")
+    assert set(azure["provider"]) == {"azure"}
+    assert prices_by_key(aliases, "azure/gpt-astra-latest") == prices_by_key(aliases, "gpt-6-astra")
+
+
+def test_alias_cycles_and_missing_targets_are_rejected_naming_both_ids(aliases):
+    found = {r.key["model"]: (r.rule, r.field, r.value, r.reason) for r in aliases.rejects}
+    assert found == {
+        "loop-a-latest": (
+            "alias_cycle",
+            "alias_of",
+            "loop-b-latest",
+            "loop-a-latest: alias_of chain loop-a-latest -> loop-b-latest -> loop-a-latest loops back to "
+            "loop-a-latest",
+        ),
+        "loop-b-latest": (
+            "alias_cycle",
+            "alias_of",
+            "loop-a-latest",
+            "loop-b-latest: alias_of chain loop-b-latest -> loop-a-latest -> loop-b-latest loops back to "
+            "loop-b-latest",
+        ),
+        "orphan-latest": (
+            "alias_target_missing",
+            "alias_of",
+            "gpt-9-retired",
+            "orphan-latest: alias_of chain orphan-latest -> gpt-9-retired ends at 'gpt-9-retired', "
+            "which is not an entry of the map",
+        ),
+    }
+
+
+def test_entries_not_billed_per_token_are_counted_by_unit_in_one_warning(aliases):
+    # dall-e-latest aliases dall-e-3: it is counted with its target's unit, and gives no row either.
+    assert {"dall-e-3", "dall-e-latest", "whisper-1", "tts-1", "gemini/gemma-3-27b-it"}.isdisjoint(
+        set(aliases.rows["model"])
+    )
+    assert aliases.warnings == [
+        "litellm: 5 entries not billed per token give no row: 2 per image (e.g. dall-e-latest), "
+        "1 per character (e.g. tts-1), 1 per second (e.g. whisper-1), "
+        "1 priced all zero or not at all (e.g. gemini/gemma-3-27b-it)"
+    ]
+
+
+def ingest_warnings(fixtures, capsys, *flags: str) -> str:
+    from pipelines.cli import main
+
+    path = fixtures / "token_prices" / "litellm_many_warnings.json"
+    assert main(["ingest", "token_prices", str(path), "--source", "litellm", *flags]) == 0
+    return capsys.readouterr().err
+
+
+def test_ingest_prints_the_first_10_warnings_and_verbose_prints_all(costcurve_home, fixtures, capsys):
+    fields = [f"'loyalty_cost_{letter}'" for letter in "abcdefghijkl"]
+    short = ingest_warnings(fixtures, capsys)
+    assert short.count("warning:") == 10
+    assert [f in short for f in fields] == [True] * 10 + [False] * 2
+    assert "... and 2 more warnings" in short
+    full = ingest_warnings(fixtures, capsys, "--verbose")
+    assert full.count("warning:") == 12 and all(f in full for f in fields)
+    assert "more warnings" not in full

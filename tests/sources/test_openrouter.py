@@ -189,3 +189,24 @@ def test_fetch_live_asks_for_every_output_modality(fixtures):
     assert fetched.body == body
     assert rows(parse(fetched.body), "openai/o3")[0]["input_usd_per_mtok"] == Decimal("2")
     assert openrouter.embedded() == []
+
+
+def test_models_without_a_per_token_price_are_counted_by_kind(fixtures):
+    result = parse((fixtures / "token_prices" / "openrouter_unpriced_models.json").read_bytes())
+    # A transcription model with an output price is billed per token; one without is per audio unit.
+    assert result.rows.select("model", "input_usd_per_mtok", "output_usd_per_mtok").rows() == [
+        ("openai/gpt-4o-mini", Decimal("0.15"), Decimal("0.6")),
+        ("openai/gpt-4o-transcribe", Decimal("2.5"), Decimal("10")),
+    ]
+    assert [(r.rule, r.key["model"]) for r in result.rejects] == [
+        ("placeholder_price", "openrouter/auto"),
+        ("placeholder_price", "openrouter/fusion"),
+    ]
+    assert result.warnings == [
+        "openrouter: 2 models are priced -1, OpenRouter's placeholder for a routed price: rejected as "
+        "placeholder_price (e.g. openrouter/auto, openrouter/fusion)",
+        "openrouter: 2 models are transcription models priced per audio unit in 'prompt', not per token: "
+        "no row (e.g. openai/whisper-1, google/chirp-3)",
+        "openrouter: 1 models are priced all zero without being a :free variant (billed per image, request "
+        "or search): no row (e.g. bytedance-seed/seedream-5-0-lite)",
+    ]

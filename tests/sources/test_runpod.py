@@ -58,7 +58,7 @@ def test_accelerator_identity_uses_id_display_name_and_memory():
     ids = dict(zip(rows["instance_type"], rows["accelerator"], strict=False))
     assert ids["NVIDIA A100-SXM4-80GB"] == "nvidia-a100-sxm-80gb"
     assert ids["AMD Instinct MI300X OAM"] == "amd-mi300x-192gb"
-    assert ids["NVIDIA GeForce RTX 3070"] is None
+    assert ids["NVIDIA GeForce RTX 3070"] == "nvidia-rtx3070-8gb"
 
 
 def test_a_negative_price_rejects_the_gpu_type():

@@ -27,7 +27,13 @@ def one(rows: pl.DataFrame, **where) -> dict:
 
 def test_aws_p5_48xlarge_yields_instance_and_per_gpu_prices():
     result = parse("skypilot_v8_aws_vms.csv")
-    row = one(result.rows, instance_type="p5.48xlarge", region="us-east-1/use1-az2", pricing_type="on_demand")
+    row = one(
+        result.rows,
+        instance_type="p5.48xlarge",
+        region="us-east-1",
+        zone="use1-az2",
+        pricing_type="on_demand",
+    )
     assert row["source"] == "skypilot"
     assert row["provider"] == "aws"
     assert row["accelerator"] == "nvidia-h100-sxm-80gb"
@@ -37,7 +43,9 @@ def test_aws_p5_48xlarge_yields_instance_and_per_gpu_prices():
     assert row["usd_per_gpu_hour"] == Decimal("6.88")
     assert row["currency"] == "USD"
     assert row["valid_from"] is None
-    spot = one(result.rows, instance_type="p5.48xlarge", region="us-east-1/use1-az2", pricing_type="spot")
+    spot = one(
+        result.rows, instance_type="p5.48xlarge", region="us-east-1", zone="use1-az2", pricing_type="spot"
+    )
     assert spot["usd_per_gpu_hour"] == Decimal("2.4066375")
 
 
@@ -46,7 +54,7 @@ def test_spot_equal_to_above_or_missing_from_on_demand_gives_no_spot_row():
     p5_spot = result.rows.filter(
         (pl.col("instance_type") == "p5.48xlarge") & (pl.col("pricing_type") == "spot")
     )
-    assert p5_spot["region"].to_list() == ["us-east-1/use1-az2"]  # equal, empty and above give nothing
+    assert p5_spot["zone"].to_list() == ["use1-az2"]  # equal, empty and above give nothing
     p4d = result.rows.filter(pl.col("instance_type") == "p4d.24xlarge")
     assert p4d["pricing_type"].to_list() == ["on_demand"]  # a zero spot price is not a price
     warning = next(w for w in result.warnings if w.startswith("no spot row"))
@@ -81,7 +89,7 @@ def test_bad_rows_become_rejects_and_the_rest_parse():
 def test_gcp_host_and_gpu_rows_are_added_per_zone():
     result = parse("skypilot_v8_gcp_vms.csv")
     h100 = one(result.rows, instance_type="a3-highgpu-8g", pricing_type="on_demand")
-    assert h100["region"] == "us-central1/us-central1-a"
+    assert (h100["region"], h100["zone"]) == ("us-central1", "us-central1-a")
     assert h100["usd_per_instance_hour"] == Decimal("43.06615")  # 9.46006 + 33.60609
     assert h100["usd_per_gpu_hour"] == Decimal("5.38326875")
     assert h100["accelerator"] == "nvidia-h100-sxm-80gb"
@@ -124,8 +132,8 @@ def test_crlf_lambda_catalog_and_form_factor_from_the_instance_name():
     assert one(result.rows, instance_type="gpu_8x_h100_sxm5")["usd_per_gpu_hour"] == Decimal("3.99")
     assert one(result.rows, instance_type="gpu_1x_a100_sxm4")["accelerator"] == "nvidia-a100-sxm-40gb"
     assert one(result.rows, instance_type="gpu_8x_a100_80gb_sxm4")["accelerator"] == "nvidia-a100-sxm-80gb"
-    unmapped = one(result.rows, instance_type="gpu_1x_rtx6000")
-    assert (unmapped["accelerator"], unmapped["accelerator_name"]) == (None, "RTX6000")
+    quadro = one(result.rows, instance_type="gpu_1x_rtx6000")  # Lambda's RTX6000 is the Turing Quadro
+    assert (quadro["accelerator"], quadro["accelerator_name"]) == ("nvidia-quadro-rtx6000-24gb", "RTX6000")
 
 
 def test_anycloud_vast_catalog_uses_instance_memory_and_names():
@@ -139,7 +147,7 @@ def test_anycloud_vast_catalog_uses_instance_memory_and_names():
     assert one(rows, region="Germany, DE, EU")["accelerator"] == "nvidia-a100-sxm-40gb"
     assert one(rows, instance_type="2x-A100_PCIE-32-65536")["accelerator"] == "nvidia-a100-pcie-80gb"
     assert one(rows, instance_type="2x-RTX_6000Ada-32-65536")["accelerator"] == "nvidia-rtx6000-ada-48gb"
-    assert one(rows, instance_type="1x-RTX_5090-32-65536")["accelerator"] is None
+    assert one(rows, instance_type="1x-RTX_5090-32-65536")["accelerator"] == "nvidia-rtx5090-32gb"
     assert set(rows["pricing_type"]) == {"on_demand"}  # SpotPrice 0.00 everywhere
 
 
@@ -157,6 +165,42 @@ def test_anycloud_azure_catalog_uses_the_azure_sku_table_and_fractional_gpus():
     )
 
 
+def test_region_and_zone_are_apart_and_each_zone_is_a_row():
+    rows = parse("skypilot_v8_aws_vms.csv").rows
+    p5 = rows.filter((pl.col("instance_type") == "p5.48xlarge") & (pl.col("pricing_type") == "on_demand"))
+    # Two zones of us-east-1 at one price stay two rows: zones are priced apart.
+    assert sorted(p5.select("region", "zone", "usd_per_instance_hour").rows()) == [
+        ("eu-north-1", "eun1-az2", Decimal("58.8928")),
+        ("us-east-1", "use1-az1", Decimal("55.04")),
+        ("us-east-1", "use1-az2", Decimal("55.04")),
+        ("us-west-1", "usw1-az1", Decimal("68.8")),
+    ]
+    assert one(p5, region="eu-north-1")["zone"] == "eun1-az2"
+    # A catalog that prices per region has no zone.
+    azure = parse("anycloud_catalog_azure_vms.csv").rows
+    assert azure["zone"].null_count() == azure.height == 8
+
+
+def test_azure_generation_written_unquoted_is_rejoined_and_other_long_rows_rejected():
+    result = parse("anycloud_catalog_azure_vms_unquoted.csv")
+    rows = result.rows.filter(pl.col("pricing_type") == "on_demand")
+    assert sorted(rows.select("instance_type", "region", "accelerator", "usd_per_gpu_hour").rows()) == [
+        ("Standard_NC24s_v3", "eastus", "nvidia-v100-sxm2-16gb", Decimal("3.06")),
+        ("Standard_NC40ads_H100_v5", "eastus", "nvidia-h100-nvl-94gb", Decimal("6.98")),
+        ("Standard_NC4as_T4_v3", "eastus", "nvidia-t4-16gb", Decimal("0.526")),
+        ("Standard_NV36ads_A10_v5", "westeurope", "nvidia-a10-24gb", Decimal("3.2")),
+    ]
+    assert result.rows.filter(pl.col("pricing_type") == "spot").height == 4
+    # The CPU row D2s_v3 is recovered too, then skipped as a CPU instance.
+    assert "recovered 4 rows whose Generation was written unquoted as V1,V2" in result.warnings
+    assert "skipped 1 rows without an accelerator (CPU instances)" in result.warnings
+    # A price written with a comma also makes 11 fields, but not at Generation: no guess is made.
+    [reject] = result.rejects
+    assert (reject.rule, reject.reason) == ("malformed_row", "line 7 has 11 fields, the header has 10")
+    assert reject.record["fields"][:1] == ["Standard_NC12s_v3"]
+    assert result.complete
+
+
 def test_skypilot_runpod_catalog_reads_gb_memory_and_gpuinfo_names():
     rows = parse("skypilot_v8_runpod_vms.csv").rows
     assert one(rows, instance_type="1x_A100-80GB_SECURE")["accelerator"] == "nvidia-a100-pcie-80gb"
@@ -164,7 +208,7 @@ def test_skypilot_runpod_catalog_reads_gb_memory_and_gpuinfo_names():
         "nvidia-h100-pcie-80gb"
     )
     sxm = one(rows, instance_type="8x_H100-SXM_SECURE", pricing_type="spot")
-    assert (sxm["region"], sxm["usd_per_gpu_hour"]) == ("US/US-TX-3", Decimal("1.99"))
+    assert (sxm["region"], sxm["zone"], sxm["usd_per_gpu_hour"]) == ("US", "US-TX-3", Decimal("1.99"))
 
 
 @pytest.mark.parametrize(
