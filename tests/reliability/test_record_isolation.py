@@ -325,3 +325,69 @@ def test_read_date_refuses_what_is_not_a_plausible_date(value, says):
     assert error.value.reason == f"line 2: valid_from {value!r} {says}" + (
         " (YYYY-MM-DD)" if says.startswith("is not") else ""
     )
+
+
+# The distinguishing key column of each dataset: a copy of a good row under another value of it is a
+# key the warehouse held before and this payload no longer lists.
+_DISTINCT = {
+    "token_prices": "model",
+    "gpu_rates": "instance_type",
+    "accelerators": "accelerator",
+    "eval_results": "model",
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_poisoned_payload_through_the_flow_lands_quarantines_holds_and_closes(case, costcurve_home):
+    """The same payloads through the one flow into history: exactly the good keys are current, every
+    parser reject is quarantined with its field, value and natural key, and a key the warehouse held
+    that the payload no longer lists is closed unless a reject's key names it (or the payload closes
+    nothing: mostly rejected, or a source with no snapshot scope)."""
+    import json
+    from datetime import timedelta
+
+    import polars as pl
+
+    from pipelines import flow
+    from sources.http import Fetched
+    from warehouse import db, history
+
+    module, name, expected_rows, expected_rejects = CASES[case]
+    dataset = DATASETS[module.DATASET]
+    good = parse(module, name).rows
+    column = _DISTINCT[dataset.name]
+    vanished = good.head(1).with_columns(pl.lit("vanished-offer").alias(column))
+    vanished_key = vanished.select(dataset.key).row(0, named=True)
+    body = (POISONED / name).read_bytes()
+    with db.working() as con:
+        flow.ensure(con)
+        history.merge(
+            con, dataset, vanished, observed_at=OBSERVED - timedelta(days=1), payload_sha256="before",
+            scope=module.SNAPSHOT_SCOPE,
+        )  # fmt: skip
+        run_id = flow.new_run_id("ingest")
+        flow.begin_run(con, run_id, "ingest")
+        feed = flow.Feed(module, [Fetched(str(POISONED / name), body)], "file", OBSERVED)
+        staged, stats = flow.run(con, dataset.name, [feed], run_id=run_id)
+        current = sorted(
+            con.execute(
+                f"select {', '.join(dataset.key)} from history.{dataset.name} where valid_to is null"
+            ).fetchall()
+        )
+        quarantined = con.execute(
+            "select rule, field, value, natural_key from quarantine.rejected_rows where run_id = ?", [run_id]
+        ).fetchall()
+    (outcome,) = staged.outcomes
+    held = any(
+        all(vanished_key.get(k) == v for k, v in key.items())
+        for *_, key in expected_rejects
+        if key is not None
+    )
+    closes = module.SNAPSHOT_SCOPE is not None and outcome.rows_rejected * 2 <= outcome.rows_in
+    stays_open = held or not closes
+    assert current == sorted([*expected_rows, *([tuple(vanished_key.values())] if stays_open else [])])
+    assert stats.closed == (0 if stays_open else 1)
+    for rule, field, value, key in expected_rejects:
+        assert (rule, field, None if value is None else str(value), json.dumps(key, sort_keys=True)) in [
+            (r, f, v, json.dumps(json.loads(k), sort_keys=True) if k else None) for r, f, v, k in quarantined
+        ]
