@@ -2,7 +2,8 @@
 
 Per dataset: ``staging/<dataset>`` (flow.stage: fetch, archive, parse, rules and GX validation of
 all its sources) with a blocking check that reads the verdict, then ``history/<dataset>``
-(flow.merge, which itself refuses a blocked batch). One asset per SQL model file, then ``publish``.
+(flow.merge, which itself refuses a blocked batch). One asset per SQL model file, with one blocking
+check per test its header declares (warehouse.models), then ``publish``.
 Every asset uses the run's one connection (pipelines.resources.Warehouse).
 """
 
@@ -136,21 +137,41 @@ def _model(model: sql_models.Model):
     if "meta." in model.sql:
         deps.append(assumptions.key)
 
+    key = dg.AssetKey([model.schema, model.name])
+
     @dg.asset(
-        key=[model.schema, model.name],
+        key=key,
         deps=deps,
         group_name=model.schema,
         description=model.description,
         kinds={"duckdb", "sql"},
+        # Blocking: a failing test keeps every model that reads this one, and publish, from running.
+        check_specs=[
+            dg.AssetCheckSpec(
+                test.name, asset=key, blocking=True, description=f"{test} (declared in {model.path.name})"
+            )
+            for test in model.tests
+        ],
     )
     def model_asset(warehouse: Warehouse):
         rows = flow.build_model(warehouse.con, warehouse.run_id, model)
+        checks = [
+            dg.AssetCheckResult(
+                check_name=r.test.name,
+                passed=r.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"{r.test}: passed" if r.passed else str(r),
+                metadata={"failing": r.failing},
+            )
+            for r in flow.run_model_tests(warehouse.con, warehouse.run_id, model)
+        ]
         return dg.MaterializeResult(
             metadata={
                 "rows": rows,
                 "preview": _preview(warehouse.con, model.table),
                 "sql": dg.MetadataValue.path(str(model.path)),
-            }
+            },
+            check_results=checks,
         )
 
     return model_asset

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 import polars as pl
 from rich.table import Table
+
+from pipelines.terminal import number
 
 TABLE = "marts.price_change_events"
 
@@ -22,12 +24,15 @@ class NoChangeFeed(LookupError):
     """The warehouse predates the change feed."""
 
 
-def changes(con: duckdb.DuckDBPyConnection, since: date) -> pl.DataFrame:
+def changes(con: duckdb.DuckDBPyConnection, since: date, today: date | None = None) -> pl.DataFrame:
     """Every price change taking effect on or after `since`, newest first, biggest moves first within a day.
 
-    Changes a source announced ahead (a change_date after today) are included: they are known news.
+    Changes a source announced ahead (a change_date after `today`, by default today in UTC) are included:
+    they are known news, marked `scheduled` as they have not happened yet.
     """
-    return _feed(con, "change_date >= $on", "change_date desc, abs(pct_change) desc nulls last", since)
+    today = today or datetime.now(UTC).date()
+    frame = _feed(con, "change_date >= $on", "change_date desc, abs(pct_change) desc nulls last", since)
+    return frame.with_columns(scheduled=pl.col("change_date") > today)
 
 
 def notable_today(con: duckdb.DuckDBPyConnection, on: date, limit: int = 10) -> pl.DataFrame:
@@ -67,18 +72,19 @@ def _feed(con: duckdb.DuckDBPyConnection, where: str, order: str, on: date, limi
 
 
 def as_table(frame: pl.DataFrame, title: str) -> Table:
-    """A frame from `changes` or `notable_today` as a rich table: signed percentages, compact prices."""
+    """A frame from `changes` or `notable_today` as a rich table: signed percentages, compact prices, the
+    model or instance (`what`) never cut, and a change that has not taken effect yet marked scheduled."""
     table = Table(title=title)
-    table.add_column("date", no_wrap=True)
-    table.add_column("what", ratio=1)
-    table.add_column("price", no_wrap=True)
+    table.add_column("date")
+    table.add_column("what", no_wrap=True)
+    table.add_column("price")
     for name in ("old", "new", "change"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("source")
     for row in frame.iter_rows(named=True):
         pct = row["pct_change"]
         table.add_row(
-            str(row["change_date"]),
+            f"{row['change_date']}{' (scheduled)' if row.get('scheduled') else ''}",
             row["what"],
             FIELD_LABELS.get(row["field"], row["field"]),
             _price(row["old_value"]),
@@ -91,4 +97,4 @@ def as_table(frame: pl.DataFrame, title: str) -> Table:
 
 
 def _price(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+    return "" if value is None else number(value)

@@ -1,18 +1,19 @@
-"""The `costcurve` command: refresh, ingest, sql, status."""
+"""The `costcurve` command: refresh, ingest, sql, status, changes and the rest (`costcurve --help`)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from contextlib import ExitStack
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines import terminal
 from warehouse import db, meta
 from warehouse.lock import AlreadyRunning, writer_lock
 
@@ -81,7 +82,7 @@ def _summary() -> None:
         "select run_id, status, summary from meta.runs order by started_at desc limit 1"
     ).fetchone()
     out.print(f"\n[bold]Published[/] {db.published_path()}  (run {run[0]}: {run[1]}, {run[2]})")
-    out.print(_status_table(con))
+    terminal.show(out, _status_table(con))
     headline = con.execute(
         """
         with base as (
@@ -103,12 +104,12 @@ def _summary() -> None:
         table.add_column(col)
     for row in headline:
         table.add_row(row[0], row[1], f"{row[2]:.3f}", row[3], f"{row[4]:.3f}")
-    out.print(table)
+    terminal.show(out, table)
     from pipelines.changes import as_table, notable_today
 
     today = notable_today(con, datetime.now(UTC).date())
     if today.height:
-        out.print(as_table(today, "Today's notable price changes"))
+        terminal.show(out, as_table(today, "Today's notable price changes"))
     else:
         out.print("No tracked price changed today.")
     out.print(f"Report: {db.published_dir() / 'report.html'}")
@@ -127,9 +128,10 @@ def _status_table(con) -> Table:
         """
     ).fetchall()
     table = Table(title="Sources in the last refresh")
+    # Which source of which dataset is never cut; the notes fold into what room is left.
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("source", no_wrap=True)
     for col in (
-        "dataset",
-        "source",
         "mode",
         "status",
         "accepted",
@@ -138,9 +140,9 @@ def _status_table(con) -> Table:
         "closed",
         "held open by rejects",
         "observed",
-        "notes",
     ):
         table.add_column(col)
+    table.add_column("notes", overflow="fold")
     for r in rows:
         table.add_row(
             *(str(v) if v is not None else "" for v in (*r[:9], f"{r[9]:%Y-%m-%d %H:%M}", r[10])),
@@ -187,10 +189,10 @@ def _status_source(stack: ExitStack):
 def cmd_status(args) -> int:
     with ExitStack() as stack:
         con, note = _status_source(stack)
-        return _status(con, note, args.format)
+        return _status(con, note, args.format, args.wide)
 
 
-def _status(con, note: str | None, fmt: str) -> int:
+def _status(con, note: str | None, fmt: str, wide: bool) -> int:
     last = con.execute(
         "select run_id, kind, started_at, finished_at, status, summary from meta.runs order by started_at desc limit 1"
     ).fetchone()
@@ -239,7 +241,9 @@ def _status(con, note: str | None, fmt: str) -> int:
             "quarantined_rows": quarantined,
             "exit_code": code,
         }
-        print(json.dumps(status, default=str, indent=2))
+        from pipelines import export
+
+        print(export.json_text(status))
         return code
     if note:
         err.print(f"[yellow]{note}[/]")
@@ -248,37 +252,30 @@ def _status(con, note: str | None, fmt: str) -> int:
         f"Last run: {last[0]} ({last[1]}) [{style}]{last[4]}[/] at {last[2]:%Y-%m-%d %H:%M} UTC — {last[5]}"
     )
     table = Table(title="Sources")
-    for col in (
-        "dataset",
-        "source",
-        "mode",
-        "status",
-        "last success",
-        "age",
-        "accepted",
-        "rejected",
-        "closed",
-        "held open by rejects",
-        "error / warnings",
-    ):
+    # Which source of which dataset is never cut; the error and warnings fold into what room is left.
+    # Mode goes with status and age with the last success, so the grid fits a 120-column terminal.
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    for col in ("status", "last success", "accepted", "rejected", "closed", "held open by rejects"):
         table.add_column(col)
+    table.add_column("error / warnings", overflow="fold")
     for s in sources:
-        age = "never" if s[4] is None else f"{(now - s[4]).total_seconds() / 3600:.1f} h"
-        if s in stale:
-            age += " STALE"
+        seen = (
+            "never"
+            if s[4] is None
+            else f"{s[4]:%Y-%m-%d %H:%M}, {(now - s[4]).total_seconds() / 3600:.1f} h ago"
+        )
         notes = "; ".join(filter(None, [s[9], *(s[10] or [])]))
         table.add_row(
             s[1],
             s[0],
-            s[2],
-            s[3],
-            "" if s[4] is None else f"{s[4]:%Y-%m-%d %H:%M}",
-            age,
+            s[3] if s[2] == s[3] else f"{s[3]}, {s[2]}",
+            seen + (" STALE" if s in stale else ""),
             *(str(v) if v is not None else "" for v in s[5:9]),
             notes,
             style=_SOURCE_STYLE.get(s[3], ""),
         )
-    out.print(table)
+    terminal.show(out, table, wide)
     out.print(
         "History rows: "
         + ", ".join(f"{k} {v:,}" for k, v in history.items())
@@ -320,12 +317,15 @@ def cmd_sql(args) -> int:
             except pl.exceptions.PolarsError as e:
                 raise CliError(sandbox.failure(e)) from None
         elif args.format == "json":
-            print(json.dumps(frame.to_dicts(), default=str, indent=2))
+            print(export.json_text(frame.to_dicts()))
         else:
+            shown = frame.head(args.limit) if args.limit else frame
             table = Table(*frame.columns)
-            for row in frame.iter_rows():
-                table.add_row(*("" if v is None else str(v) for v in row))
-            out.print(table)
+            for row in shown.iter_rows():
+                table.add_row(*map(terminal.cell, row))
+            terminal.show(out, table, args.wide)
+            if frame.height > shown.height:
+                err.print(f"{frame.height - shown.height} more rows: use --limit or --format csv")
     return 0
 
 
@@ -411,13 +411,14 @@ def cmd_changes(args) -> int:
     from pipelines import export
     from pipelines.changes import NoChangeFeed, as_table, changes
 
+    today = datetime.now(UTC).date()
     try:
-        since = date.fromisoformat(args.since)
+        since = date.fromisoformat(args.since) if args.since else today - CHANGES_WINDOW
     except ValueError:
         raise CliError(f"--since {args.since!r} is not a date: use YYYY-MM-DD") from None
     con = _published()
     try:
-        frame = changes(con, since)
+        frame = changes(con, since, today)
     except NoChangeFeed as e:
         raise CliError(str(e)) from None
     finally:
@@ -426,10 +427,14 @@ def cmd_changes(args) -> int:
         if args.format == "csv":
             export.write_csv(frame, sys.stdout)
         elif args.format == "json":
-            print(json.dumps(frame.to_dicts(), default=str, indent=2))
+            print(export.json_text(frame.to_dicts()))
         else:
-            out.print(as_table(frame, f"Price changes since {since} ({frame.height})"))
+            terminal.show(out, as_table(frame, f"Price changes since {since} ({frame.height})"), args.wide)
     return 0
+
+
+# `costcurve changes` without --since: the last week, what a weekly look at the feed wants.
+CHANGES_WINDOW = timedelta(days=7)
 
 
 def cmd_docs(args) -> int:
@@ -522,6 +527,7 @@ def cmd_backfill(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="costcurve", description="AI inference economics warehouse")
+    p.add_argument("--version", action="version", version=f"%(prog)s {metadata.version('costcurve')}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("refresh", help="run the daily refresh in this process and publish")
     r.add_argument("--offline", action="store_true", help="use only the embedded defaults (no network)")
@@ -533,9 +539,18 @@ def parser() -> argparse.ArgumentParser:
         help="query the published warehouse (read statements only)",
         description="Run read statements (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) on the published "
         "warehouse. Writes, COPY, EXPORT, ATTACH, INSTALL/LOAD, SET and PRAGMA settings are refused.",
+        epilog='example: costcurve sql "select * from marts.token_prices_current limit 5"',
     )
     s.add_argument("query", help="a SQL query, or a path ending in .sql")
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument(
+        "--limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="rows the table shows (default 200; 0 = all); csv and json write every row",
+    )
+    s.add_argument("--wide", action="store_true", help=_WIDE_HELP)
     s.add_argument(
         "--allow-files",
         action="store_true",
@@ -553,8 +568,10 @@ def parser() -> argparse.ArgumentParser:
     st = sub.add_parser(
         "status",
         help="last run, and per source: mode, rows, freshness, errors; exits 0 ok, 1 partial or stale, 2 failed",
+        epilog="example: costcurve status --format json   # for a script: exit_code and every source",
     )
     st.add_argument("--format", choices=("table", "json"), default="table")
+    st.add_argument("--wide", action="store_true", help=_WIDE_HELP)
     st.set_defaults(func=cmd_status)
     i = sub.add_parser("ingest", help="load a saved payload file through the same path as a live fetch")
     i.add_argument("dataset", help="token_prices, gpu_rates, accelerators or eval_results (evals)")
@@ -563,9 +580,14 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--observed-at", help="date the payload was observed (YYYY-MM-DD); default now")
     i.add_argument("--verbose", action="store_true", help="print every warning, not only the first 10")
     i.set_defaults(func=cmd_ingest)
-    c = sub.add_parser("changes", help="every tracked price change since a date")
-    c.add_argument("--since", required=True, help="YYYY-MM-DD")
+    c = sub.add_parser(
+        "changes",
+        help="every tracked price change since a date; a change dated after today is marked scheduled",
+        epilog="example: costcurve changes --since 2025-01-01 --format csv",
+    )
+    c.add_argument("--since", help=f"YYYY-MM-DD (default {CHANGES_WINDOW.days} days ago)")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    c.add_argument("--wide", action="store_true", help=_WIDE_HELP)
     c.set_defaults(func=cmd_changes)
     d = sub.add_parser("docs", help="regenerate the data dictionary from the published warehouse")
     d.add_argument("--output", default="docs/data_dictionary.md")
@@ -595,6 +617,11 @@ def parser() -> argparse.ArgumentParser:
     )
     bf.set_defaults(func=cmd_backfill)
     return p
+
+
+_WIDE_HELP = (
+    "a grid as wide as its longest cells even past the terminal (default: records when it is too wide)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:

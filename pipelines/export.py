@@ -1,6 +1,6 @@
-"""What `costcurve sql` and `costcurve changes` write to stdout: CSV that a spreadsheet opens as data
-(every CSV the command writes goes through ``write_csv``), and output that stops quietly when its
-reader does (``piped``).
+"""What `costcurve sql`, `changes` and `status` write to stdout: CSV that a spreadsheet opens as data
+(every CSV the command writes goes through ``write_csv``), JSON whose numbers are numbers
+(``json_text``), and output that stops quietly when its reader does (``piped``).
 
 A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to
 Excel, LibreOffice and Google Sheets (``=cmd|' /C calc'!A0`` runs a program on an old Excel). Model
@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import IO
 
 import polars as pl
@@ -55,6 +56,18 @@ def write_csv(frame: pl.DataFrame, out: IO[str]) -> None:
 
 def _neutral(text: str) -> str:
     return f"'{text}" if re.match(FORMULA_START, text) else text
+
+
+def json_text(value: object) -> str:
+    """``value`` as indented JSON: a Decimal (a price column) is a JSON number, anything else JSON has
+    no type for (a date, a timestamp) its text."""
+    return json.dumps(value, default=_json_value, indent=2)
+
+
+def _json_value(value: object) -> object:
+    # A JSON reader parses a number into a double whatever digits it is written with, so the float
+    # loses nothing the reader would keep; a string would make every reader convert it by hand.
+    return float(value) if isinstance(value, Decimal) else str(value)
 
 
 @contextmanager

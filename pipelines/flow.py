@@ -533,7 +533,12 @@ def build_models(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
     with step(con, run_id, "models"):
         write_assumptions(con)
         create_macros(con)
-        return {m.table: models.build(con, m) for m in models.discover()}
+        rows = {}
+        for m in models.discover():
+            rows[m.table] = models.build(con, m)
+            # Before anything reads it: a model failing its tests stops the step, so nothing is published.
+            models.check(con, m)
+        return rows
 
 
 def build_model(con: duckdb.DuckDBPyConnection, run_id: str, model) -> int:
@@ -542,6 +547,19 @@ def build_model(con: duckdb.DuckDBPyConnection, run_id: str, model) -> int:
     with step(con, run_id, f"model {model.table}"):
         create_macros(con)
         return models.build(con, model)
+
+
+def run_model_tests(con: duckdb.DuckDBPyConnection, run_id: str, model) -> list:
+    """Run a built model's declared tests (Dagster's asset checks); a failure is recorded in
+    meta.run_failures like a failed step, so the run's status says why nothing was published."""
+    from warehouse import models
+
+    results = models.run_tests(con, model)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        with suppress(duckdb.Error):  # as in step: the failing rows, not a second error, must surface
+            meta.record_failure(con, run_id, f"tests {model.table}", models.ModelTestsFailed(failed))
+    return results
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:

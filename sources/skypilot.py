@@ -14,6 +14,12 @@ Format facts handled here (all seen in the real catalogs):
 - GCP prices the host VM (``a3-highgpu-8g``, no accelerator) and the GPUs (empty instance type,
   ``H100`` x 8) on separate rows per zone; the rate is their sum, as SkyPilot computes it. A host
   without a GPU row in its zone is rejected, never emitted at the host-only price.
+- GCP's N1-attached GPUs (T4, V100, P100, P4) have GPU rows and no host row of their own: they are
+  priced as the GPUs alone (instance type ``T4:2``, SkyPilot's accelerator spelling), the N1 host
+  left out and said so in a warning (docs/methodology.md, "GCP GPUs without a host").
+- GCP's TPU slices (``tpu-v5p-8``) are accelerator rows priced per slice; the rate is per chip, the
+  chip count read from the slice name by the generation's convention (``TPU_NAME_UNITS_PER_CHIP``).
+  A zone pricing every slice of a generation the same whatever its size is a placeholder: rejected.
 - A spot price that is empty, zero, equal to or above on-demand is not a spot price: no spot row,
   counted in a warning.
 - ``Region`` is the cloud region and ``AvailabilityZone`` (AWS, GCP) the zone within it; they go to
@@ -39,6 +45,7 @@ from decimal import Decimal
 from typing import Any
 
 from sources import azure
+from sources.accelerator_identity import canonical_accelerator
 from sources.base import TRUNCATED, ParseResult, RowRejected, SourceError
 from sources.gpu_rows import RateRows, read_csv
 from sources.http import Fetched, FetchError, Http
@@ -111,6 +118,16 @@ GCP_HOST_FAMILIES = {
 GCP_HOST = re.compile(r"^(?P<family>[a-z]\d-[a-z]+gpu)-(?P<count>\d+)g(-nolssd)?$")
 GCP_L4_HOSTS = {"4": 1, "8": 1, "12": 1, "16": 1, "32": 1, "24": 2, "48": 4, "96": 8}
 GCP_L4_HOST = re.compile(r"^g2-standard-(?P<vcpus>\d+)$")
+# GPUs GCP attaches to N1 hosts of the user's choosing (SkyPilot's gcp catalog fetcher), so the
+# catalog has GPU rows for them and no host family that implies them.
+GCP_N1_GPUS = frozenset({"T4", "V100", "P100", "P4"})
+GCP_TPU_SLICE = re.compile(r"^tpu-(?P<generation>v\d+[a-z]*)-(?P<size>\d+)$")
+# What the number in a slice name counts, per generation: TensorCores (2 per chip) for v2 to v5p,
+# chips for v5e (v5litepod) and v6e. Google's Cloud TPU pages give the cores per chip
+# (cloud.google.com/tpu/docs/v4: "Each TPU v4 chip contains two TensorCores"; /v5e and /v6e: one).
+# The real anycloud GCP catalog's prices agree: tpu-v4-8 costs 12.88 = 4 x 3.22, tpu-v5p-8
+# 16.8 = 4 x 4.20, tpu-v5litepod-8 9.6 = 8 x 1.20, tpu-v6e-256 691.2 = 256 x 2.70 (us-south1).
+TPU_NAME_UNITS_PER_CHIP = {"v2": 2, "v3": 2, "v4": 2, "v5p": 2, "v5litepod": 1, "v6e": 1}
 
 
 def fetch_live(http: Http) -> list[Fetched]:
@@ -173,6 +190,7 @@ class _Catalog:
         self.provider = PROVIDER_NAMES.get(cloud, cloud)
         self.no_spot: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
+        self.gpus_alone = 0
 
     def key(self, row: dict[str, Any]) -> dict[str, Any]:
         """The natural key a catalog row would have had, as far as its columns say."""
@@ -192,7 +210,13 @@ class _Catalog:
         spot = self.rates.number(row, "SpotPrice") if "SpotPrice" in row else None
         self._add_rates(row, on_demand, spot)
 
-    def _add_rates(self, row: dict[str, Any], on_demand: Decimal | None, spot: Decimal | None) -> None:
+    def _add_rates(
+        self,
+        row: dict[str, Any],
+        on_demand: Decimal | None,
+        spot: Decimal | None,
+        accelerator: str | None = None,
+    ) -> None:
         count = self.rates.gpu_count(row, "AcceleratorCount")
         info = _gpu_info(row.get("GpuInfo", ""))
         hint = (row["InstanceType"], row.get("UpstreamCloudId"), _info_name(info))
@@ -203,7 +227,7 @@ class _Catalog:
             "zone": _zone(row),
             "accelerator_name": row["AcceleratorName"],
             "gpu_count": count,
-            "accelerator": self._azure_accelerator(row["InstanceType"]),
+            "accelerator": accelerator or self._azure_accelerator(row["InstanceType"]),
             "memory_gb": self._memory_per_gpu(info, count),
             "hint": " ".join(filter(None, hint)),
         }
@@ -248,11 +272,13 @@ class _Catalog:
         return mib if mib < 1024 else mib / 1024
 
     def add_gcp_instances(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Adds the GCP host VMs summed with their zone's GPU rows; returns the rows left to add."""
+        """Adds the GCP host VMs summed with their zone's GPU rows and the TPU slices; returns the
+        rows left to add, the N1-attached GPU rows among them under an instance type of their own."""
         gpu_rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-        hosts, rest = [], []
+        accelerator_rows, hosts, rest = [], [], []
         for row in rows:
             if not row["InstanceType"]:
+                accelerator_rows.append(row)
                 gpu_rows.setdefault(_gpu_key(row["AcceleratorName"], row["AcceleratorCount"], row), row)
             elif row["AcceleratorName"] or not _gcp_host_gpus(row["InstanceType"]):
                 rest.append(row)
@@ -266,9 +292,58 @@ class _Catalog:
             gpus = gpu_rows.get(key)
             build = functools.partial(self._add_gcp_instance, host, gpus, name, count)
             self.rates.read(_label(host), host, self.key(host), build)
-        if unused := len(gpu_rows.keys() - used):
-            self.skipped["GCP GPU-only rows (GPUs attached to a host VM priced elsewhere)"] += unused
+        unpaired = [
+            r
+            for r in accelerator_rows
+            if _gpu_key(r["AcceleratorName"], r["AcceleratorCount"], r) not in used
+        ]
+        # anycloud's GCP file repeats 154 TPU rows verbatim: a repeat adds nothing and is no conflict.
+        slices = [r for r in unpaired if GCP_TPU_SLICE.match(r["AcceleratorName"])]
+        tpus = list({tuple(r.items()): r for r in slices}.values())
+        if repeated := len(slices) - len(tpus):
+            self.skipped["GCP TPU rows repeated verbatim"] += repeated
+        flat = _flat_priced(tpus)
+        for row in tpus:
+            tpu = {**row, "InstanceType": row["AcceleratorName"]}
+            self.rates.read(_label(tpu), tpu, self.key(tpu), functools.partial(self._add_tpu, tpu, flat))
+        for row in unpaired:
+            if row["AcceleratorName"] in GCP_N1_GPUS:
+                _, count, _ = _gpu_key(row["AcceleratorName"], row["AcceleratorCount"], row)
+                rest.append({**row, "InstanceType": f"{row['AcceleratorName']}:{count}"})
+                self.gpus_alone += 1
+            elif not GCP_TPU_SLICE.match(row["AcceleratorName"]):
+                self.skipped["GCP GPU-only rows whose host VM is not in their zone"] += 1
         return rest
+
+    def _add_tpu(self, row: dict[str, Any], flat: set[tuple[str, str]]) -> None:
+        """One TPU slice priced per chip: the slice's price over its chips."""
+        m = GCP_TPU_SLICE.match(row["AcceleratorName"])
+        generation, size = m["generation"], int(m["size"])
+        units = TPU_NAME_UNITS_PER_CHIP.get(generation)
+        if units is None or size % units:
+            self.rates.reject(
+                "tpu_slice",
+                f"cannot tell how many chips {row['AcceleratorName']} has: no naming convention is known "
+                f"for TPU {generation} or its size is not a whole number of chips",
+                row,
+                "AcceleratorName",
+                row["AcceleratorName"],
+            )
+        if (generation, row.get("AvailabilityZone", "")) in flat:
+            self.rates.reject(
+                "tpu_flat_price",
+                f"every TPU {generation} slice in {row.get('AvailabilityZone')} is priced {row['Price']} "
+                "whatever its size: a placeholder, not a rate",
+                row,
+                "Price",
+                row["Price"],
+            )
+        # AcceleratorCount counts slices (1 in every real row); the rate row counts chips.
+        chips = self.rates.gpu_count(row, "AcceleratorCount") * size / units
+        slice_ = {**row, "AcceleratorCount": str(chips)}
+        on_demand = self.rates.number(row, "Price")
+        spot = self.rates.number(row, "SpotPrice")
+        self._add_rates(slice_, on_demand, spot, canonical_accelerator(f"tpu-{generation}"))
 
     def _add_gcp_instance(
         self, host: dict[str, Any], gpus: dict[str, Any] | None, name: str, count: int
@@ -307,6 +382,11 @@ class _Catalog:
             detail = ", ".join(f"{n} {reason}" for reason, n in sorted(self.no_spot.items()))
             self.rates.warnings.append(f"no spot row where the spot price is not one: {detail}")
         self.rates.warnings.extend(f"skipped {n} {what}" for what, n in sorted(self.skipped.items()))
+        if self.gpus_alone:
+            self.rates.warnings.append(
+                f"priced {self.gpus_alone} GCP N1-attached GPU rows (T4, V100, P100, P4) as the GPUs alone: "
+                "the N1 host VM they need, of the user's choosing, is not included"
+            )
         return self.rates.result()
 
 
@@ -330,6 +410,19 @@ def _gcp_host_gpus(instance_type: str) -> tuple[str, int] | None:
         count = GCP_L4_HOSTS.get(m["vcpus"])
         return ("L4", count) if count else None
     return None
+
+
+def _flat_priced(tpus: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(generation, zone) pairs whose slices of different sizes all have one on-demand price
+    (anycloud's GCP file prices every v6e slice 700.0 in three zones)."""
+    sizes: dict[tuple[str, str], set[str]] = {}
+    prices: dict[tuple[str, str], set[str]] = {}
+    for row in tpus:
+        m = GCP_TPU_SLICE.match(row["AcceleratorName"])
+        where = (m["generation"], row.get("AvailabilityZone", ""))
+        sizes.setdefault(where, set()).add(m["size"])
+        prices.setdefault(where, set()).add(row["Price"])
+    return {where for where, found in sizes.items() if len(found) > 1 and len(prices[where]) == 1}
 
 
 def _not_spot(spot: Decimal | None, on_demand: Decimal | None) -> str | None:

@@ -1,5 +1,15 @@
 -- description: API or self-host, month by month: for each model-size class, reference API model (meta.size_classes.reference_api_models, at its creator's current list price blended 3:1), accelerator (its cheapest current on-demand offer that can hold the model), weight precision, utilization and monthly token volume in the grid, what the API and self-hosting cost per month, and the volume where they cross. Self-hosting is costed per token of the same input:output mix as the API price (blended_tokens_per_second), so a replica's monthly capacity counts input and output tokens. A reference model without a current first-party price has no rows. See docs/methodology.md, "Breakeven marts".
 -- materialized: table
+-- grain: size_class, api_model, accelerator, dtype, utilization, monthly_tokens
+-- tests:
+--   not_null(assumption_set_id, size_class, model_size_b, api_model, api_model_rank, api_price_source, api_price_provider, api_price_model, api_usd_per_mtok, accelerator, source, provider, pricing_type, instance_type, region, usd_per_gpu_hour, dtype, gpus, tokens_per_second, blended_tokens_per_second, throughput_basis, utilization, replica_monthly_usd, monthly_tokens, api_monthly_usd, self_host_monthly_usd, self_host_cheaper)
+--   accepted_values(pricing_type: on_demand)
+--   accepted_values(api_price_source: genai_prices, curated, litellm, openrouter)
+--   accepted_values(throughput_basis: estimated, measured)
+--   range(api_model_rank: 1..)
+--   range(gpus: 1..64)
+--   range(utilization: 0..1)
+--   relationships(accelerator -> marts.self_host_cost.accelerator)
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
 --   size_class: Model-size class (meta.size_classes).

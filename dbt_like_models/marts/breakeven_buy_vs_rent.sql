@@ -1,5 +1,12 @@
 -- description: Buy or rent one GPU: for each accelerator with a published launch price and a current on-demand rental rate, per rent basis (the cheapest offer today, the median offer, the hyperscalers' list price) and utilization in the grid, the hours and calendar months of use after which owning the card beats renting it (breakeven_hours, breakeven_months). Capex is per GPU: the launch price (for datacenter parts the vendor's or analysts' per-GPU share of a server). Absent: accelerators without a launch price or TDP, and rent bases with no offer today. See docs/methodology.md, "Breakeven marts".
 -- materialized: table
+-- grain: accelerator, rent_basis, utilization
+-- tests:
+--   not_null(assumption_set_id, accelerator, vendor, capex_usd, tdp_w, amortized_usd_per_hour, rent_basis, rent_usd_per_gpu_hour, n_offers, utilization, own_opex_per_hour, pays_back_within_life)
+--   accepted_values(rent_basis: cheapest, median, list)
+--   range(n_offers: 1..)
+--   range(utilization: 0..1)
+--   range(breakeven_hours: 0..)
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
 --   accelerator: Canonical accelerator id.

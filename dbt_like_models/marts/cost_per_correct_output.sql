@@ -1,5 +1,13 @@
 -- description: What one correct answer costs per model and task: list price, batch price and a fully cached prompt, from the current eval results and each model's first-party list price. cost_per_correct = cost_per_attempt / pass_rate (independent attempts, verified answers); a pass rate of 0 gives no finite cost (null).
 -- materialized: table
+-- grain: eval_source, model, task, price_mode
+-- tests:
+--   not_null(model, canonical_model, task, eval_source, as_of, price_mode, pass_rate, input_tokens, output_tokens, cached_input_tokens, price_source, price_provider, input_usd_per_mtok, output_usd_per_mtok, cost_per_attempt_usd, rank_in_task)
+--   accepted_values(price_mode: list, batch, cached)
+--   accepted_values(tokens_basis: measured, assumed)
+--   range(pass_rate: 0..1)
+--   range(cost_per_attempt_usd: 0..)
+--   range(rank_in_task: 1..)
 -- columns:
 --   model: The model id as the eval source writes it.
 --   canonical_model: The model across sources; prices are matched on it.

@@ -1,5 +1,10 @@
 -- description: GPU rental offers in effect today, one row per source, provider, instance type, region, zone and pricing type, joined to the accelerator's specs (curated specs preferred over Epoch's). Rows whose accelerator maps to nothing are in marts.unmapped_accelerators instead.
 -- materialized: table
+-- grain: source, provider, instance_type, region, zone, pricing_type
+-- tests:
+--   not_null(source, provider, instance_type, region, pricing_type, accelerator, gpu_count, usd_per_instance_hour, usd_per_gpu_hour, last_seen_at)
+--   range(usd_per_gpu_hour: 0..)
+--   range(gpu_count: 0..64)
 -- columns:
 --   source: Upstream the rate came from.
 --   provider: Cloud or marketplace renting the GPU.

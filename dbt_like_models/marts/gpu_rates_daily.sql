@@ -1,5 +1,11 @@
 -- description: Per day, canonical accelerator and pricing type: the cheapest, median and list price of a GPU-hour across every offer in effect that day. List price is the median of the hyperscalers' (aws, gcp, azure) offers, the undiscounted sticker price; null when no hyperscaler offers it. Days run from the first dated rate to today.
 -- materialized: table
+-- grain: day, accelerator, pricing_type
+-- tests:
+--   not_null(day, accelerator, pricing_type, n_offers, n_providers, cheapest_usd_per_gpu_hour, cheapest_provider, median_usd_per_gpu_hour)
+--   range(n_offers: 1..)
+--   range(n_providers: 1..)
+--   range(cheapest_usd_per_gpu_hour: 0..)
 -- columns:
 --   day: The day.
 --   accelerator: Canonical accelerator id.

@@ -1,5 +1,11 @@
 -- description: What an API provider keeps from serving an open-weights model: for each open-weights model whose architecture a size class represents, each provider selling it today (its creator or a third-party host) and each weight precision and utilization, the provider's blended list price against the cheapest self-hosted cost of a blended token of that size class on a non-interruptible rental (marts.self_host_cost), and implied_gross_margin = (price - cost) / price. A floor-cost view: a provider with its own hardware or a long contract may pay less than any rental offer here. See docs/methodology.md, "Margin Compression Index".
 -- materialized: table
+-- grain: model, api_provider, dtype, utilization
+-- tests:
+--   not_null(assumption_set_id, model, size_class, api_source, api_provider, api_price_model, api_usd_per_mtok, dtype, utilization, accelerator, cost_provider, cost_pricing_type, instance_type, gpus, self_host_usd_per_blended_mtok, implied_gross_margin)
+--   range(implied_gross_margin: ..1)
+--   range(utilization: 0..1)
+--   relationships(accelerator -> marts.self_host_cost.accelerator)
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
 --   model: Open-weights model, canonical id.

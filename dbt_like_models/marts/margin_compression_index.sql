@@ -1,5 +1,11 @@
 -- description: The AI Margin Compression Index, monthly: a chain-linked Jevons index of first-party blended list prices of matched models (per tier and overall) divided by a chain-linked Jevons index of the compute cost floor (on-demand GPU $/hour per TB/s of memory bandwidth over matched offers), both 100 at base_date. Below 100, list prices have fallen faster than the compute under them since base_date. Each month is a snapshot of history as of its last day (today for the current month). The full definition, with its matching rules and a worked example, is in docs/methodology.md, "Margin Compression Index".
 -- materialized: table
+-- grain: date, tier
+-- tests:
+--   not_null(assumption_set_id, date, as_of, tier, base_date, n_models_priced)
+--   accepted_values(tier: all, flagship, mid, small)
+--   range(price_index: 0..)
+--   range(compute_cost_index: 0..)
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) used (its blend_input_share weights the blended prices).
 --   date: First day of the month the row describes.

@@ -1,5 +1,12 @@
 -- description: The change feed: one row per changed price field. A price_change is two consecutive history versions of one key whose price differs (token prices per source, provider, model, tier, service tier and off-peak window: input and output price; GPU rates per source, provider, instance type, region, zone and pricing type: price per GPU-hour); a key's first version is not a change. A successor_launch compares a model's launch price in the curated catalog with the price of the model it replaced on that day, for the pairs listed in this file (the vendor priced the launch against the predecessor, e.g. GPT-4 Turbo against GPT-4). Read by `costcurve changes` and the report.
 -- materialized: table
+-- grain: dataset, change_kind, source, provider, item, tier, service_tier, off_peak, pricing_type, region, field, change_date
+-- tests:
+--   not_null(change_date, dataset, change_kind, what, item, old_item, field, direction, source, provider, detected_at, detected_by_refresh)
+--   accepted_values(dataset: token_prices, gpu_rates)
+--   accepted_values(change_kind: price_change, successor_launch)
+--   accepted_values(field: input_usd_per_mtok, output_usd_per_mtok, usd_per_gpu_hour)
+--   accepted_values(direction: cut, rise, set, unset)
 -- columns:
 --   change_date: Date the new price took effect (the new version's valid_from; may lie in the future when a source announces a change ahead).
 --   dataset: token_prices or gpu_rates.

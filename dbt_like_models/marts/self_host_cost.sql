@@ -1,5 +1,14 @@
 -- description: What a million tokens costs when you rent GPUs and serve an open-weights model yourself, per output token and per token of the blended input:output mix: per current rental offer (the cheapest of each provider for each accelerator and pricing type), model-size class, weight precision and utilization. GPUs from gpus_needed (weights x overhead plus the batch's KV cache), decode throughput from the roofline (decode_tokens_per_second), prefill throughput from the compute ceiling (prefill_tokens_per_second), their mix from blended_tokens_per_second, cost from self_host_cost_per_mtok. Absent: offers for a fraction of a GPU; deployments needing more than 8 x the offer's GPUs or more than 64; precisions the accelerator cannot compute in (fp8 without FP8 tensor cores); accelerators without a bandwidth or dense-compute figure. See docs/methodology.md, "Self-hosting marts".
 -- materialized: table
+-- grain: accelerator, source, provider, pricing_type, size_class, dtype, utilization
+-- tests:
+--   not_null(assumption_set_id, accelerator, source, provider, pricing_type, instance_type, region, gpu_count, usd_per_gpu_hour, offer_rank, size_class, model_size_b, dtype, bytes_per_param, compute_dtype, memory_gb, memory_bandwidth_tbps, dense_tflops, batch_size, kv_cache_gb, gpus, deployment_usd_per_hour, utilization, tokens_per_second, roofline_bound, prefill_tokens_per_second, blended_tokens_per_second, throughput_basis, usd_per_mtok, usd_per_blended_mtok)
+--   accepted_values(roofline_bound: memory, compute)
+--   accepted_values(throughput_basis: estimated, measured)
+--   range(offer_rank: 1..)
+--   range(gpus: 1..64)
+--   range(utilization: 0..1)
+--   range(usd_per_mtok: 0..)
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
 --   accelerator: Canonical accelerator id.

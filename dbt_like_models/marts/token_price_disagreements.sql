@@ -1,5 +1,8 @@
 -- description: Where two sources disagree on the same offer: same canonical model, provider, context tier, service tier and off-peak window, validity periods that overlap, and a list price that differs by more than 1% (relative) and 0.000001 USD. One row per pair of source versions and per differing price field, with both values and the period they overlap.
 -- materialized: table
+-- tests:
+--   not_null(canonical_model, provider, tier, service_tier, off_peak, field, source_a, value_a, source_b, value_b)
+--   accepted_values(field: input_usd_per_mtok, output_usd_per_mtok, cache_read_usd_per_mtok)
 -- columns:
 --   canonical_model: The model both sources price.
 --   provider: The seller both sources describe.

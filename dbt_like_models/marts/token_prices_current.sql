@@ -1,5 +1,12 @@
 -- description: The token prices in effect today, one row per source, provider, model, context tier, service tier and off-peak window. Read this for "what does X cost now"; use token_prices_asof(date) for any other day.
 -- materialized: table
+-- grain: source, provider, model, tier, service_tier, off_peak
+-- tests:
+--   not_null(source, provider, model, tier, service_tier, off_peak, mode, input_usd_per_mtok, currency, last_seen_at)
+--   accepted_values(source: genai_prices, litellm, openrouter, curated)
+--   accepted_values(currency: USD)
+--   range(input_usd_per_mtok: 0..)
+--   range(output_usd_per_mtok: 0..)
 -- columns:
 --   source: Upstream the price came from (genai_prices, litellm, openrouter, curated).
 --   provider: Who sells the tokens.

@@ -1,5 +1,9 @@
 -- description: Accelerator names in GPU rates that map to no canonical accelerator: add an alias to sources/catalog/accelerator_aliases.csv to bring their offers into the marts. Nothing is dropped; these rows stay in history.gpu_rates with accelerator null.
 -- materialized: table
+-- grain: accelerator_name, source
+-- tests:
+--   not_null(source, providers, n_offers, last_seen_at)
+--   range(n_offers: 1..)
 -- columns:
 --   accelerator_name: The name as the source writes it.
 --   source: Source that carries it.

@@ -1,5 +1,9 @@
 -- description: Model ids in token prices and eval results that map to no canonical model: add a rule or an alias (sources/catalog/model_aliases.csv) to link them across sources. Nothing is dropped; their rows stay in history with canonical_model null.
 -- materialized: table
+-- grain: dataset, source, provider, model
+-- tests:
+--   not_null(dataset, source, provider, model, last_seen_at)
+--   accepted_values(dataset: token_prices, eval_results)
 -- columns:
 --   dataset: token_prices or eval_results.
 --   source: Source that carries the id.

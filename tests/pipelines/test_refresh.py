@@ -66,7 +66,11 @@ def test_definitions_load_with_the_daily_schedule():
     graph = defs.resolve_asset_graph()
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     datasets = ("token_prices", "gpu_rates", "accelerators", "eval_results")
-    assert checks == {(f"staging/{d}", "gx_suite") for d in datasets}
+    from warehouse import models
+
+    declared = {(f"{m.schema}/{m.name}", t.name) for m in models.discover() for t in m.tests}
+    assert ("marts/token_prices_current", "grain") in declared
+    assert checks == {(f"staging/{d}", "gx_suite") for d in datasets} | declared
     for dataset in datasets:
         policy = graph.get(dg.AssetKey(["staging", dataset])).freshness_policy
         assert policy.fail_window.to_timedelta().total_seconds() == 36 * 3600
@@ -86,10 +90,14 @@ def test_materialize_whole_graph_runs_checks_and_publishes(costcurve_home):
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert all(e.passed for e in evaluations)
-    # Every dataset's suite ran.
-    assert sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations) == [
-        (f"staging/{d}", "gx_suite") for d in ("accelerators", "eval_results", "gpu_rates", "token_prices")
-    ]
+    # Every dataset's suite ran, and every test a model declares.
+    from warehouse import models
+
+    declared = [(f"{m.schema}/{m.name}", t.name) for m in models.discover() for t in m.tests]
+    assert sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations) == sorted(
+        [(f"staging/{d}", "gx_suite") for d in ("accelerators", "eval_results", "gpu_rates", "token_prices")]
+        + declared
+    )
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"history/token_prices", "marts/token_prices_current", "publish"} <= materialized
     assert (costcurve_home / "published" / "costcurve.duckdb").exists()

@@ -84,9 +84,9 @@ def test_changes_csv_neutralizes_formulas_and_keeps_negative_numbers(costcurve_h
     out = capsys.readouterr().out
     if output == "csv":
         assert out.splitlines() == [
-            "change_date,what,field,old_value,new_value,pct_change,direction,change_kind,dataset,source",
+            "change_date,what,field,old_value,new_value,pct_change,direction,change_kind,dataset,source,scheduled",
             "2026-11-03,'@SUM(1+1)*cmd|' /C calc'!A0,input_usd_per_mtok,2.0,1.0,-50.0,cut,price,"
-            "token_prices,'-litellm",
+            "token_prices,'-litellm,false",
         ]
     else:  # JSON is not opened by a spreadsheet: the text stays exactly as the source wrote it.
         assert '"what": "@SUM(1+1)*cmd|\' /C calc\'!A0"' in out and '"pct_change": -50.0' in out

@@ -44,6 +44,12 @@ from sources.gpu_rows import RateRows, read_csv
         ("NVIDIA GeForce RTX 4090", "nvidia-rtx4090-24gb"),
         ("Intel Habana Gaudi2", "intel-gaudi2-96gb"),
         ("Google TPU v5e", "google-tpu-v5e-16gb"),
+        # The generation part of GCP's TPU slice names (tpu-v5p-8), as sources.skypilot looks it up.
+        ("tpu-v4", "google-tpu-v4-32gb"),
+        ("tpu-v5p", "google-tpu-v5p-95gb"),
+        ("tpu-v5litepod", "google-tpu-v5e-16gb"),
+        ("tpu-v6e", "google-tpu-v6e-32gb"),
+        ("Google TPU v6e Trillium", "google-tpu-v6e-32gb"),
     ],
 )
 def test_alias_table_maps_each_listed_variant(name, expected):
@@ -239,3 +245,20 @@ def test_read_csv_handles_bom_crlf_and_reports_shape_problems():
         read_csv("t", b"a,b\n", required=["a"])
     with pytest.raises(SourceError, match="not UTF-8"):
         read_csv("t", b"\xff\xfe\x00a", required=["a"])
+
+
+def test_tpu_spec_rows_carry_googles_published_figures_and_leave_unpublished_ones_empty():
+    embedded = accelerator_specs.embedded()[0]
+    specs = accelerator_specs.parse(embedded.body, observed_at=datetime(2026, 1, 1), origin=embedded.url)
+    columns = ("memory_gb", "memory_bandwidth_tbps", "bf16_dense_tflops", "int8_dense_tops", "tdp_w")
+    tpus = {
+        row["accelerator"]: tuple(row[c] for c in columns)
+        for row in specs.rows.filter(specs.rows["vendor"] == "google").iter_rows(named=True)
+    }
+    # Cloud TPU pages (v4, v6e) and Epoch (v5e, v5p); Google publishes no TDP for v4, v5p or v6e.
+    assert tpus == {
+        "google-tpu-v4-32gb": (32, Decimal("1.2"), 275, 275, None),
+        "google-tpu-v5e-16gb": (16, Decimal("0.819"), 197, 393, 140),
+        "google-tpu-v5p-95gb": (95, Decimal("2.765"), 459, 918, None),
+        "google-tpu-v6e-32gb": (32, Decimal("1.638"), 918, 1836, None),
+    }

@@ -113,7 +113,80 @@ def test_gcp_host_without_gpus_or_with_a_zero_component_is_rejected():
     assert ("gcp_unpaired", "a3-highgpu-8g") in rules  # us-central1-b has no H100 row
     assert ("zero_component", "a4-highgpu-8g") in rules
     assert result.rows.filter(pl.col("instance_type").is_in(["a4-highgpu-8g", "n2-standard-8"])).is_empty()
-    assert any("GCP GPU-only rows" in w for w in result.warnings)  # the T4 attached to n1 hosts
+
+
+def anycloud_gcp():
+    return parse("anycloud_catalog_gcp_vms.csv")
+
+
+def test_gcp_n1_attached_gpus_are_priced_as_the_gpus_alone():
+    result = anycloud_gcp()
+    t4 = one(result.rows, instance_type="T4:2", pricing_type="on_demand")
+    assert (t4["provider"], t4["region"], t4["zone"]) == ("gcp", "us-central1", "us-central1-a")
+    assert (t4["accelerator"], t4["accelerator_name"], t4["gpu_count"]) == ("nvidia-t4-16gb", "T4", 2)
+    assert (t4["usd_per_instance_hour"], t4["usd_per_gpu_hour"]) == (Decimal("0.7"), Decimal("0.35"))
+    spot = one(result.rows, instance_type="T4:2", pricing_type="spot")
+    assert spot["usd_per_gpu_hour"] == Decimal("0.1654")
+    v100 = one(result.rows, instance_type="V100:1", pricing_type="on_demand")
+    assert (v100["accelerator"], v100["usd_per_gpu_hour"]) == ("nvidia-v100-sxm2-16gb", Decimal("2.48"))
+    # The n1-standard-4 host is a CPU row: it is not added to the GPUs.
+    assert result.rows.filter(pl.col("instance_type") == "n1-standard-4").is_empty()
+    assert (
+        "priced 2 GCP N1-attached GPU rows (T4, V100, P100, P4) as the GPUs alone: "
+        "the N1 host VM they need, of the user's choosing, is not included"
+    ) in result.warnings
+    # An A100 x16 row without its a2-megagpu-16g host is no N1 GPU: still not priced.
+    assert result.rows.filter(pl.col("accelerator_name") == "A100").is_empty()
+    assert "skipped 1 GCP GPU-only rows whose host VM is not in their zone" in result.warnings
+
+
+@pytest.mark.parametrize(
+    ("slice_", "zone", "chips", "accelerator", "per_chip", "spot_per_chip"),
+    [
+        # v4 and v5p names count TensorCores (2 per chip), v5e and v6e names count chips.
+        ("tpu-v4-8", "us-central2-b", 4, "google-tpu-v4-32gb", "3.22", "0.9215"),
+        ("tpu-v5p-8", "us-central1-a", 4, "google-tpu-v5p-95gb", "4.2", "0.8275675"),
+        ("tpu-v5litepod-8", "us-central1-a", 8, "google-tpu-v5e-16gb", "1.2", "0.2571725"),
+        ("tpu-v6e-8", "us-east5-c", 8, "google-tpu-v6e-32gb", "2.7", "1.27575"),
+    ],
+)
+def test_gcp_tpu_slices_are_priced_per_chip_hour(slice_, zone, chips, accelerator, per_chip, spot_per_chip):
+    rows = anycloud_gcp().rows
+    on_demand = one(rows, instance_type=slice_, zone=zone, pricing_type="on_demand")
+    assert (on_demand["accelerator"], on_demand["accelerator_name"]) == (accelerator, slice_)
+    assert on_demand["gpu_count"] == chips
+    assert on_demand["usd_per_gpu_hour"] == Decimal(per_chip)
+    assert on_demand["usd_per_instance_hour"] == Decimal(per_chip) * chips
+    spot = one(rows, instance_type=slice_, zone=zone, pricing_type="spot")
+    assert spot["usd_per_gpu_hour"] == Decimal(spot_per_chip)
+
+
+def test_gcp_placeholders_are_rejected_and_verbatim_repeats_skipped():
+    result = anycloud_gcp()
+    rejects = sorted((r.rule, r.key["instance_type"], r.key["zone"]) for r in result.rejects)
+    assert rejects == [
+        ("tpu_flat_price", "tpu-v6e-1", "asia-east1-c"),
+        ("tpu_flat_price", "tpu-v6e-8", "asia-east1-c"),
+        ("zero_component", "a4-highgpu-8g", "us-central1-b"),
+    ]
+    assert result.rows.filter(pl.col("zone") == "asia-east1-c").is_empty()
+    assert result.rows.filter(pl.col("accelerator_name") == "B200").is_empty()
+    # tpu-v4-8 appears twice verbatim: one row per pricing type, no duplicate-key reject.
+    assert result.rows.filter(pl.col("instance_type") == "tpu-v4-8").height == 2
+    assert "skipped 1 GCP TPU rows repeated verbatim" in result.warnings
+    assert result.rows.height == 12
+
+
+def test_a_tpu_slice_of_unknown_naming_is_rejected_not_guessed():
+    body = b"InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice\n"
+    body += b",,,tpu-v9x-16,1,tpu-v9x-16,us-central1,us-central1-a,40.0,10.0\n"
+    body += b",,,tpu-v5p-9,1,tpu-v5p-9,us-central1,us-central1-a,40.0,10.0\n"
+    result = skypilot.parse(body, observed_at=NOW, origin="anycloud/gcp_vms.csv")
+    assert result.rows.is_empty()
+    assert [(r.rule, r.key["instance_type"]) for r in result.rejects] == [
+        ("tpu_slice", "tpu-v9x-16"),
+        ("tpu_slice", "tpu-v5p-9"),
+    ]
 
 
 def test_host_excerpt_without_gpu_rows_emits_no_host_only_prices():
