@@ -2,7 +2,11 @@
 
 python -m bench              the issue's sizes, scaled where ten minutes on two cores demand it
 python -m bench --quick      tiny sizes, to check the harness in a minute
-python -m bench --only 2,4   a subset (1 refresh, 2 merge, 3 rebuild, 4 queries, 5 marts, 6 publish)
+python -m bench --small      a tenth of the issue's sizes (1M history rows, 10k-key snapshots)
+python -m bench --only 2,4   a subset (1 refresh, 2 merge, 3 rebuild, 4 queries, 5 marts, 6 publish,
+                             7 peers: merge and rebuild vs dbt snapshot, 8 lake: the history merge
+                             on a local file and on a DuckLake; not in the default set, its own
+                             full size is `python -m bench.lake`)
 python -m bench --profile    also split one refresh: imports, each Dagster step, Dagster between steps
 """
 
@@ -18,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import QUICK, ROOT, Result, Sizes, say
+from bench.common import QUICK, ROOT, SMALL, Result, Sizes, say
 
 
 def _machine() -> list[str]:
@@ -63,11 +67,14 @@ def _secs(value: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check the harness, not the stack")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmark numbers")
+    parser.add_argument(
+        "--small", action="store_true", help="a tenth of the issue's history and snapshot sizes"
+    )
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated benchmark numbers")
     parser.add_argument("--profile", action="store_true", help="also split one refresh by Dagster step")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args()
-    sizes = QUICK if args.quick else Sizes()
+    sizes = QUICK if args.quick else SMALL if args.small else Sizes()
     only = {int(n) for n in args.only.split(",")}
     started = time.perf_counter()
     for line in _machine():
@@ -80,9 +87,9 @@ def main() -> int:
     results: list[Result] = []
     extras: dict[str, float] = {}
     try:
-        # Shared by 2, 4 and 6; 2 changes it, so it runs after the readers.
+        # Shared by 2, 4, 6 and 7; 2 changes it, so it runs after the readers.
         history_db, first_day = None, None
-        if only & {2, 4, 6}:
+        if only & {2, 4, 6, 7}:
             from bench import merge
 
             history_db = work / "naive.duckdb"
@@ -95,8 +102,14 @@ def main() -> int:
             (5, "breakeven grid: core in DuckDB vs Python loops", lambda: _marts(sizes)),
             (4, "lookups on 10M history rows by layout", lambda: _queries(sizes, work, history_db)),
             (6, "publish vs COPY FROM DATABASE", lambda: _publish(work, history_db)),
+            (
+                7,
+                "peers: merge and rebuild vs dbt snapshot",
+                lambda: _peers(sizes, work, history_db, first_day),
+            ),
             (2, "daily merge vs append", lambda: _merge(sizes, work, history_db, first_day)),
             (3, "rebuild vs one INSERT", lambda: _rebuild(sizes, work)),
+            (8, "history on a local file vs a DuckLake", lambda: _lake(sizes)),
         ]
         for number, title, step in steps:
             if number not in only:
@@ -152,6 +165,22 @@ def _merge(sizes, work, history_db, first_day):
     from bench import merge
 
     return [merge.run(sizes, work, history_db, first_day)], {}
+
+
+def _peers(sizes, work, history_db, first_day):
+    from bench import peers
+
+    return peers.run(sizes, work, history_db, first_day)
+
+
+def _lake(sizes):
+    from bench import lake
+
+    # Its figures are its own table (merge, as-of lookup, storage, reader latency per kind).
+    lake.main(
+        ["--quick"] if sizes.quick else ["--keys", str(sizes.snapshot_keys), "--days", str(sizes.replay_days)]
+    )
+    return [], {}
 
 
 def _rebuild(sizes, work):

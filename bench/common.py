@@ -29,6 +29,8 @@ class Sizes:
     year_days: int = 365
     # Parse + GX + merge of a 100k-key LiteLLM payload is ~7 s: three days of the real command.
     rebuild_days: int = 3
+    # dbt snapshot pays a few seconds of project parsing per invocation: ten replayed days, not thirty.
+    peer_replay_days: int = 10
     grid_offers: int = 4_444  # x 3 sizes x 3 dtypes x 10 utilizations x 10 volumes = 4.0M cells
     grid_scalar_sample: int = 1_000  # core.scalar costs 2-5 ms a cell: timed on a sample
     grid_python_sample: int = 400_000  # the plain-float loop: timed on a tenth
@@ -52,11 +54,16 @@ QUICK = Sizes(
     replay_days=5,
     year_days=365,
     rebuild_days=2,
+    peer_replay_days=3,
     grid_offers=50,
     grid_scalar_sample=200,
     grid_python_sample=20_000,
     quick=True,
 )
+
+
+# `--small`: a tenth of the history and snapshots, for a two-core machine with other work on it.
+SMALL = Sizes(history_keys=100_000, snapshot_providers=10, snapshot_models=1_000)
 
 
 @dataclass

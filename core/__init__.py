@@ -12,6 +12,7 @@ from core.breakeven import (
     breakeven_monthly_tokens,
     breakeven_months,
     own_opex_per_hour,
+    payback_months,
     self_host_monthly_usd,
 )
 from core.cost import (
@@ -21,6 +22,7 @@ from core.cost import (
     cost_per_request,
     cost_per_useful_mtok,
     implied_gross_margin,
+    tokens_from_cost,
 )
 from core.index import jevons_chain_index, margin_compression_index
 from core.macros import MACROS, macro_statements
@@ -32,9 +34,14 @@ from core.selfhost import (
     decode_tokens_per_second,
     gpus_needed,
     kv_cache_bytes,
+    max_batch_in_memory,
+    moe_params_read_b,
     prefill_tokens_per_second,
+    replica_billed_gpus,
     roofline_bound,
     self_host_cost_per_mtok,
+    split_efficiency,
+    tensor_parallel_gpus,
 )
 
 __all__ = [
@@ -62,9 +69,16 @@ __all__ = [
     "kv_cache_bytes",
     "macro_statements",
     "margin_compression_index",
+    "max_batch_in_memory",
+    "moe_params_read_b",
     "own_opex_per_hour",
+    "payback_months",
     "prefill_tokens_per_second",
+    "replica_billed_gpus",
     "roofline_bound",
     "self_host_cost_per_mtok",
     "self_host_monthly_usd",
+    "split_efficiency",
+    "tensor_parallel_gpus",
+    "tokens_from_cost",
 ]

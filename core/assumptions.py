@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -34,6 +35,17 @@ class SizeClass:
     a similar tier: for 8B, Mistral's own open-weights 8B and GPT-4o mini; for 70B, the small closed
     models of 2025 that Llama 3.3 70B is usually ranked with; for 405B, GPT-4.1 and the open-weights
     DeepSeek V3.2 as its lab sells it (a 671B mixture of experts: a price reference, not the same shape).
+
+    A mixture of experts also states active_params_b (parameters each token runs), experts (routed
+    experts per layer) and experts_per_token (routed experts each token picks); a dense model leaves
+    them at their defaults (active = total, 1 of 1). Memory is sized on params_b, the compute of a token
+    on active_params_b, and the bytes a decode step reads on `core.selfhost.moe_params_read_b`. The MoE
+    defaults use the published configurations: DeepSeek-V3 (671B total, 37B active, 61 layers, 256
+    routed experts of which 8 per token; its multi-head latent attention caches 512 + 64 values per token
+    and layer, written here as 1 KV head of dimension 288 so that 2 x 1 x 288 = 576), Qwen3-235B-A22B
+    (94 layers, 4 KV heads of 128, 128 experts, 8 per token) and gpt-oss-120b (116.8B total, 5.1B active,
+    36 layers, 8 KV heads of 64, 128 experts, 4 per token; its sliding-window layers, which cache at most
+    128 tokens, are counted as full ones: a KV cache overstated by up to 2x).
     """
 
     params_b: float
@@ -41,8 +53,13 @@ class SizeClass:
     kv_heads: int
     head_dim: int
     reference_api_models: tuple[str, ...]
+    active_params_b: float = None  # type: ignore[assignment]  # None: dense, set to params_b
+    experts: int = 1
+    experts_per_token: int = 1
 
     def __post_init__(self) -> None:
+        if self.active_params_b is None:
+            object.__setattr__(self, "active_params_b", self.params_b)
         _normalise_numbers(self)
         object.__setattr__(self, "reference_api_models", tuple(self.reference_api_models))
         if self.params_b <= 0 or min(self.layers, self.kv_heads, self.head_dim) <= 0:
@@ -51,6 +68,10 @@ class SizeClass:
             )
         if not self.reference_api_models:
             raise ValueError("a size class needs at least one reference API model")
+        if not 0 < self.active_params_b <= self.params_b:
+            raise ValueError(f"a size class needs 0 < active_params_b <= params_b, got {self}")
+        if self.active_params_b < self.params_b and not 1 <= self.experts_per_token < self.experts:
+            raise ValueError(f"a mixture of experts needs 1 <= experts_per_token < experts, got {self}")
 
 
 def _default_size_classes() -> Mapping[str, SizeClass]:
@@ -58,6 +79,31 @@ def _default_size_classes() -> Mapping[str, SizeClass]:
         "8b": SizeClass(8.0, 32, 8, 128, ("mistralai/ministral-8b", "openai/gpt-4o-mini")),
         "70b": SizeClass(70.0, 80, 8, 128, ("openai/gpt-4.1-mini", "google/gemini-2.5-flash")),
         "405b": SizeClass(405.0, 126, 8, 128, ("openai/gpt-4.1", "deepseek/deepseek-v3.2")),
+        "deepseek-v3-671b": SizeClass(
+            671.0,
+            61,
+            1,
+            288,
+            ("deepseek/deepseek-v3.2",),
+            active_params_b=37.0,
+            experts=256,
+            experts_per_token=8,
+        ),
+        # Alibaba sells Qwen tokens under provider ids that are not its creator id, so no first-party
+        # Qwen price exists; DeepSeek's own V3.2, an open mixture of experts of the same tier, stands in.
+        "qwen3-235b-a22b": SizeClass(
+            235.0,
+            94,
+            4,
+            128,
+            ("deepseek/deepseek-v3.2",),
+            active_params_b=22.0,
+            experts=128,
+            experts_per_token=8,
+        ),
+        "gpt-oss-120b": SizeClass(
+            116.8, 36, 8, 64, ("openai/gpt-oss-120b",), active_params_b=5.1, experts=128, experts_per_token=4
+        ),
     }
 
 
@@ -114,6 +160,21 @@ class Assumptions:
     # 3-year TCO ($675K, seed 003:L1362) is $0.96.
     ops_usd_per_gpu_hour: float = 0.96
 
+    # The GPU that ops_usd_per_gpu_hour is calibrated on (an H100 SXM, 700 W). Operations per owned
+    # GPU-hour scale with the GPU's TDP: staff, space, cooling and maintenance grow with the power a GPU
+    # puts in the rack (colocation is sold per kW), so an A10 (150 W) carries 150/700 of the H100's $0.96.
+    ops_reference_tdp_w: float = 700.0
+
+    # Capex per GPU is a server share: the GPU plus its share of the host (CPUs, memory, NICs, storage,
+    # chassis and the server's own network ports). A DGX H100 sold for about $270,000 (SemiAnalysis, via
+    # Epoch AI's training-cost-trends notebook) against 8 H100s at $25,000-30,000 each (Raymond James, same
+    # source): (270,000 - 8 x 27,500) / (8 x 27,500) = 0.227 of the GPUs' price is the host.
+    host_share_of_gpu_price: float = 0.227
+
+    # Accelerators whose launch_price_usd already is a server share, so no host share is added: Epoch's
+    # H100 SXM price is the DGX H100 list price / 8 (sources/catalog/accelerators.csv, its note).
+    server_share_priced: tuple[str, ...] = ("nvidia-h100-sxm-80gb",)
+
     # 730 h = 8760 / 12, the month seed 003 uses ($12.33/h -> $9,000.90/month, L534).
     hours_per_month: float = 730.0
 
@@ -136,6 +197,16 @@ class Assumptions:
     context_tokens: int = 4096
     kv_bytes_per_elem: float = 2.0
 
+    # Operating points of marts.self_host_operating_points: every batch size and context length of these
+    # grids, the batch limited by what fits beside the weights (max_batch_in_memory). Batch 1 is the
+    # latency floor, 256 where the H200 measurements (reference/measured_throughput_h200.csv) stop; 1k-32k
+    # tokens spans chat turns to long documents. Our judgement.
+    batch_grid: tuple[int, ...] = (1, 8, 32, 64, 128, 256)
+    context_grid: tuple[int, ...] = (1024, 4096, 16384, 32768)
+    # Per-token latency target of the cheapest operating point, ms per output token of each sequence (one
+    # decode step): 50 ms is 20 tokens/s per user, faster than reading. 0 = no target.
+    latency_target_ms_per_token: float = 50.0
+
     # Weight bytes by dtype (seed 002:L165-168).
     bytes_per_param: Mapping[str, float] = field(default_factory=_default_bytes_per_param)
 
@@ -145,11 +216,40 @@ class Assumptions:
 
     size_classes: Mapping[str, SizeClass] = field(default_factory=_default_size_classes)
 
+    # The Margin Compression Index is 100 in this month (ISO date of its first day). January 2025: every
+    # tier has several matched models by then and the GPU panel has begun (docs/methodology.md).
+    mci_base_date: str = "2025-01-01"
+
+    # A link of the index over fewer matched items than this is published with low_coverage set: one or
+    # two relatives make a number that looks solid but is one model's (or offer's) price. Our judgement.
+    mci_min_matched_items: int = 5
+
+    # A measurement (history.throughput_measurements) replaces the roofline in marts.self_host_cost when
+    # it is of the same accelerator, GPU count and dtype, a decode measurement whose parameter count lies
+    # within measured_params_tolerance of the size class's and whose batch and context lie within their
+    # tolerances (relative) of batch_size and context_tokens. Our judgement: 10% tells 8B from 7B shapes
+    # apart but not 8.03B from 8B; 25% keeps decode throughput, near-linear in batch at small batches,
+    # within about a quarter of the assumed operating point.
+    measured_params_tolerance: float = 0.10
+    measured_batch_tolerance: float = 0.25
+    measured_context_tolerance: float = 0.25
+
+    # Share of an eval run's tokens that were input, for a run that published its cost but not its tokens
+    # (intermediate.int_eval_runs): the median of the 23 runs of Aider's polyglot leaderboard that publish
+    # both counts (Aider-AI/aider@5dc9490, range 0.37-0.91). Cached reads are not modelled (they lower a
+    # published cost, so derived tokens are a lower bound).
+    derived_tokens_input_share: float = 0.69
+
     def __post_init__(self) -> None:
         _normalise_numbers(self)
+        # TOML reads an unquoted date as a date; the set keeps ISO text so its id stays JSON-hashable.
+        object.__setattr__(self, "mci_base_date", date.fromisoformat(str(self.mci_base_date)).isoformat())
         # Freeze the containers too, so a set's values (and so its id) cannot change after it is made.
         object.__setattr__(self, "utilization_grid", tuple(float(u) for u in self.utilization_grid))
         object.__setattr__(self, "monthly_token_grid", tuple(int(t) for t in self.monthly_token_grid))
+        object.__setattr__(self, "server_share_priced", tuple(str(a) for a in self.server_share_priced))
+        object.__setattr__(self, "batch_grid", tuple(int(b) for b in self.batch_grid))
+        object.__setattr__(self, "context_grid", tuple(int(c) for c in self.context_grid))
         object.__setattr__(
             self, "bytes_per_param", MappingProxyType({k: float(v) for k, v in self.bytes_per_param.items()})
         )
@@ -162,17 +262,35 @@ class Assumptions:
 
     def _validate(self) -> None:
         problems = []
-        for name in ("blend_input_share", "bw_efficiency", "compute_efficiency", "multi_gpu_efficiency"):
+        for name in (
+            "blend_input_share",
+            "bw_efficiency",
+            "compute_efficiency",
+            "multi_gpu_efficiency",
+            "measured_params_tolerance",
+            "measured_batch_tolerance",
+            "measured_context_tolerance",
+            "derived_tokens_input_share",
+            "host_share_of_gpu_price",
+        ):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name} must lie in [0, 1], got {getattr(self, name)!r}")
         if not self.utilization_grid or not all(0 < u <= 1 for u in self.utilization_grid):
             problems.append(f"utilization_grid needs values in (0, 1], got {self.utilization_grid!r}")
         if not self.monthly_token_grid or min(self.monthly_token_grid) < 0:
             problems.append(f"monthly_token_grid needs non-negative volumes, got {self.monthly_token_grid!r}")
+        for name in ("batch_grid", "context_grid"):
+            if not getattr(self, name) or min(getattr(self, name)) < 1:
+                problems.append(f"{name} needs positive whole numbers, got {getattr(self, name)!r}")
+        if self.latency_target_ms_per_token < 0:
+            problems.append(
+                f"latency_target_ms_per_token must not be negative, got {self.latency_target_ms_per_token!r}"
+            )
         if self.pue < 1:
             problems.append(f"pue is facility power / IT power and cannot be below 1, got {self.pue!r}")
         for name in (
             "depreciation_years",
+            "ops_reference_tdp_w",
             "hours_per_month",
             "batch_size",
             "context_tokens",
@@ -185,6 +303,10 @@ class Assumptions:
                 problems.append(f"{name} must not be negative, got {getattr(self, name)!r}")
         if not self.bytes_per_param or min(self.bytes_per_param.values()) <= 0:
             problems.append(f"bytes_per_param needs positive sizes, got {dict(self.bytes_per_param)!r}")
+        if date.fromisoformat(self.mci_base_date).day != 1:
+            problems.append(f"mci_base_date must be the first day of a month, got {self.mci_base_date!r}")
+        if self.mci_min_matched_items < 1:
+            problems.append(f"mci_min_matched_items must be at least 1, got {self.mci_min_matched_items!r}")
         if not self.size_classes:
             problems.append("size_classes must name at least one class")
         if problems:
@@ -210,6 +332,9 @@ class Assumptions:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["utilization_grid"] = list(self.utilization_grid)
         values["monthly_token_grid"] = list(self.monthly_token_grid)
+        values["server_share_priced"] = list(self.server_share_priced)
+        values["batch_grid"] = list(self.batch_grid)
+        values["context_grid"] = list(self.context_grid)
         values["bytes_per_param"] = dict(self.bytes_per_param)
         values["size_classes"] = {
             name: {**dataclasses.asdict(size), "reference_api_models": list(size.reference_api_models)}
@@ -231,8 +356,9 @@ def _size_class(name: str, value: SizeClass | Mapping[str, Any]) -> SizeClass:
     if isinstance(value, SizeClass):
         return value
     known = {f.name for f in dataclasses.fields(SizeClass)}
+    needed = {f.name for f in dataclasses.fields(SizeClass) if f.default is dataclasses.MISSING}
     unknown = sorted(set(value) - known)
-    missing = sorted(known - set(value))
+    missing = sorted(needed - set(value))
     if unknown or missing:
         raise ValueError(
             f"size class {name!r}: unknown key(s) {unknown}, missing key(s) {missing}; "

@@ -70,6 +70,37 @@ def breakeven_months(
     )
 
 
+def payback_months(
+    capex: ExprLike,
+    rent_per_hour: ExprLike,
+    rented_share: ExprLike,
+    busy_usd_per_hour: ExprLike,
+    owned_usd_per_hour: ExprLike,
+    utilization: ExprLike,
+    hours_per_month: ExprLike = HOURS_PER_MONTH,
+) -> pl.Expr:
+    """Calendar months until owning a GPU beats renting it, from what each costs in a month.
+
+    Renting costs rent_per_hour x rented_share x hours_per_month: rented_share is the utilization for a
+    rent paid per hour used (on demand, spot) and 1 for a reservation, paid for every hour of its term.
+    Owning costs busy_usd_per_hour (power) x utilization x hours_per_month plus owned_usd_per_hour
+    (operations: staff, space, maintenance) x hours_per_month, paid every hour owned, busy or idle.
+    months = capex / (monthly rent - monthly cost of owning). Nothing is divided by utilization, so a low
+    utilization gives a small (or negative) monthly saving, never an inflated hourly cost. Null when the
+    saving is not positive (owning never pays back), when utilization or rented_share lies outside
+    [0, 1], or when hours_per_month is not positive.
+    """
+    cost, rent, share = as_expr(capex), as_expr(rent_per_hour), as_expr(rented_share)
+    busy, owned, util, month = (
+        as_expr(busy_usd_per_hour),
+        as_expr(owned_usd_per_hour),
+        as_expr(utilization),
+        as_expr(hours_per_month),
+    )
+    saving = (rent * share - busy * util - owned) * month
+    return pl.when(fraction(util) & fraction(share) & (month > 0) & (saving > 0)).then(cost / saving)
+
+
 def api_monthly_usd(monthly_tokens: ExprLike, usd_per_mtok: ExprLike) -> pl.Expr:
     """USD per month at an API: monthly_tokens x usd_per_mtok / 1e6 (use a blended price for mixed traffic)."""
     return as_expr(monthly_tokens) * as_expr(usd_per_mtok) / TOKENS_PER_MTOK

@@ -63,6 +63,22 @@ def cost_per_correct(cost_per_attempt: ExprLike, pass_rate: ExprLike) -> pl.Expr
     return pl.when(fraction(rate) & (rate > 0)).then(cost / rate)
 
 
+def tokens_from_cost(
+    cost_usd: ExprLike, input_usd_per_mtok: ExprLike, output_usd_per_mtok: ExprLike, input_share: ExprLike
+) -> pl.Expr:
+    """Tokens a published cost buys at given prices: cost_usd x 1e6 / blended_price(input, output, share).
+
+    For an eval run that states what it cost but not how many tokens it used: input_share is the assumed
+    share of the run's tokens that were input, so the run read input_share x tokens and wrote
+    (1 - input_share) x tokens. Cached reads billed below the input price make the published cost smaller,
+    so the tokens derived from it are a lower bound. Null when the blended price is not positive, the cost
+    is negative or input_share lies outside [0, 1].
+    """
+    cost = as_expr(cost_usd)
+    blended = blended_price(input_usd_per_mtok, output_usd_per_mtok, input_share)
+    return pl.when((blended > 0) & (cost >= 0)).then(cost * TOKENS_PER_MTOK / blended)
+
+
 def cascade_cost_per_correct(
     small_cost: ExprLike, small_pass: ExprLike, large_cost: ExprLike, large_pass: ExprLike
 ) -> pl.Expr:

@@ -55,6 +55,12 @@ CREATE OR REPLACE MACRO cost_per_useful_mtok(usd_per_hour, tokens_per_second, ut
         / (tokens_per_second::DOUBLE * 3600 * utilization::DOUBLE * pass_rate::DOUBLE) * 1e6
     END
 )""",
+    "tokens_from_cost": """
+CREATE OR REPLACE MACRO tokens_from_cost(cost_usd, input_usd_per_mtok, output_usd_per_mtok, input_share) AS (
+    CASE WHEN blended_price(input_usd_per_mtok, output_usd_per_mtok, input_share) > 0 AND cost_usd::DOUBLE >= 0
+    THEN cost_usd::DOUBLE * 1e6 / blended_price(input_usd_per_mtok, output_usd_per_mtok, input_share)
+    END
+)""",
     "implied_gross_margin": """
 CREATE OR REPLACE MACRO implied_gross_margin(price, cost) AS (
     CASE WHEN price::DOUBLE > 0 THEN (price::DOUBLE - cost::DOUBLE) / price::DOUBLE END
@@ -66,6 +72,15 @@ CREATE OR REPLACE MACRO gpus_needed(params_b, bytes_per_param, overhead, memory_
         params_b::DOUBLE * 1e9 * bytes_per_param::DOUBLE * overhead::DOUBLE / (memory_gb::DOUBLE * 1e9)
         * (1 - 1e-12)
     )
+    END
+)""",
+    "max_batch_in_memory": """
+CREATE OR REPLACE MACRO max_batch_in_memory(memory_gb, params_b, bytes_per_param, overhead, kv_bytes_per_sequence) AS (
+    CASE WHEN memory_gb::DOUBLE > 0 AND kv_bytes_per_sequence::DOUBLE > 0
+    THEN greatest(0, floor(
+        (memory_gb::DOUBLE * 1e9 - params_b::DOUBLE * 1e9 * bytes_per_param::DOUBLE * overhead::DOUBLE)
+        / kv_bytes_per_sequence::DOUBLE * (1 + 1e-12)
+    ))
     END
 )""",
     "kv_cache_bytes": """
@@ -93,46 +108,98 @@ CREATE OR REPLACE MACRO decode_compute_seconds(params_b, batch, dense_tflops, co
     "decode_step_seconds": """
 CREATE OR REPLACE MACRO decode_step_seconds(
     params_b, bytes_per_param, memory_bandwidth_tbps, dense_tflops, batch, kv_bytes, bw_efficiency,
-    compute_efficiency
+    compute_efficiency, compute_params_b := NULL
 ) AS (
     CASE
         WHEN decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
-            >= decode_compute_seconds(params_b, batch, dense_tflops, compute_efficiency)
+            >= decode_compute_seconds(
+                coalesce(compute_params_b::DOUBLE, params_b::DOUBLE), batch, dense_tflops, compute_efficiency
+            )
         THEN decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
         WHEN decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
-            < decode_compute_seconds(params_b, batch, dense_tflops, compute_efficiency)
-        THEN decode_compute_seconds(params_b, batch, dense_tflops, compute_efficiency)
+            < decode_compute_seconds(
+                coalesce(compute_params_b::DOUBLE, params_b::DOUBLE), batch, dense_tflops, compute_efficiency
+            )
+        THEN decode_compute_seconds(
+            coalesce(compute_params_b::DOUBLE, params_b::DOUBLE), batch, dense_tflops, compute_efficiency
+        )
     END
 )""",
     "decode_tokens_per_second": """
 CREATE OR REPLACE MACRO decode_tokens_per_second(
     params_b, bytes_per_param, memory_bandwidth_tbps, dense_tflops, batch, kv_bytes, bw_efficiency,
-    compute_efficiency
+    compute_efficiency, compute_params_b := NULL
 ) AS (
     CASE WHEN batch::DOUBLE > 0 AND decode_step_seconds(
             params_b, bytes_per_param, memory_bandwidth_tbps, dense_tflops, batch, kv_bytes, bw_efficiency,
-            compute_efficiency
+            compute_efficiency, compute_params_b
         ) > 0
     THEN batch::DOUBLE / decode_step_seconds(
         params_b, bytes_per_param, memory_bandwidth_tbps, dense_tflops, batch, kv_bytes, bw_efficiency,
-        compute_efficiency
+        compute_efficiency, compute_params_b
     )
     END
 )""",
     "roofline_bound": """
 CREATE OR REPLACE MACRO roofline_bound(
     params_b, bytes_per_param, memory_bandwidth_tbps, dense_tflops, batch, kv_bytes, bw_efficiency,
-    compute_efficiency
+    compute_efficiency, compute_params_b := NULL
 ) AS (
     CASE WHEN batch::DOUBLE > 0 AND decode_step_seconds(
             params_b, bytes_per_param, memory_bandwidth_tbps, dense_tflops, batch, kv_bytes, bw_efficiency,
-            compute_efficiency
+            compute_efficiency, compute_params_b
         ) > 0
     THEN CASE
         WHEN decode_memory_seconds(params_b, bytes_per_param, kv_bytes, memory_bandwidth_tbps, bw_efficiency)
-            >= decode_compute_seconds(params_b, batch, dense_tflops, compute_efficiency)
+            >= decode_compute_seconds(
+                coalesce(compute_params_b::DOUBLE, params_b::DOUBLE), batch, dense_tflops, compute_efficiency
+            )
         THEN 'memory' ELSE 'compute'
     END
+    END
+)""",
+    "moe_params_read_b": """
+CREATE OR REPLACE MACRO moe_params_read_b(params_b, active_params_b, experts, experts_per_token, batch) AS (
+    CASE
+        WHEN batch::DOUBLE >= 1 AND active_params_b::DOUBLE = params_b::DOUBLE AND params_b::DOUBLE > 0
+        THEN params_b::DOUBLE
+        WHEN batch::DOUBLE >= 1 AND active_params_b::DOUBLE > 0 AND active_params_b::DOUBLE < params_b::DOUBLE
+            AND experts_per_token::DOUBLE >= 1 AND experts::DOUBLE > experts_per_token::DOUBLE
+            AND active_params_b::DOUBLE - experts_per_token::DOUBLE
+                * (params_b::DOUBLE - active_params_b::DOUBLE) / (experts::DOUBLE - experts_per_token::DOUBLE) >= 0
+        THEN active_params_b::DOUBLE - experts_per_token::DOUBLE
+                * (params_b::DOUBLE - active_params_b::DOUBLE) / (experts::DOUBLE - experts_per_token::DOUBLE)
+            + experts::DOUBLE * (params_b::DOUBLE - active_params_b::DOUBLE)
+                / (experts::DOUBLE - experts_per_token::DOUBLE)
+                * (1 - pow(1 - experts_per_token::DOUBLE / experts::DOUBLE, batch::DOUBLE))
+    END
+)""",
+    "split_efficiency": """
+CREATE OR REPLACE MACRO split_efficiency(gpus, multi_gpu_efficiency) AS (
+    CASE WHEN multi_gpu_efficiency::DOUBLE BETWEEN 0 AND 1 AND gpus::DOUBLE >= 1
+    THEN CASE WHEN gpus::DOUBLE > 1 THEN multi_gpu_efficiency::DOUBLE ELSE 1.0::DOUBLE END
+    END
+)""",
+    "tensor_parallel_gpus": """
+CREATE OR REPLACE MACRO tensor_parallel_gpus(gpus) AS (
+    CASE WHEN ceil(gpus::DOUBLE) > 0 THEN
+        CASE
+            WHEN ceil(gpus::DOUBLE) <= 1 THEN 1.0::DOUBLE
+            WHEN ceil(gpus::DOUBLE) <= 2 THEN 2.0::DOUBLE
+            WHEN ceil(gpus::DOUBLE) <= 4 THEN 4.0::DOUBLE
+            ELSE ceil(ceil(gpus::DOUBLE) / 8) * 8
+        END
+    END
+)""",
+    "replica_billed_gpus": """
+CREATE OR REPLACE MACRO replica_billed_gpus(tp_gpus, instance_gpus) AS (
+    CASE WHEN tp_gpus::DOUBLE >= 1 AND instance_gpus::DOUBLE >= 1 THEN
+        CASE
+            WHEN tp_gpus::DOUBLE <= instance_gpus::DOUBLE
+            THEN instance_gpus::DOUBLE / floor(instance_gpus::DOUBLE / tp_gpus::DOUBLE)
+            WHEN instance_gpus::DOUBLE >= 8
+            THEN ceil(tp_gpus::DOUBLE / instance_gpus::DOUBLE * (1 - 1e-12)) * instance_gpus::DOUBLE
+        END
     END
 )""",
     "prefill_tokens_per_second": """
@@ -186,6 +253,20 @@ CREATE OR REPLACE MACRO breakeven_months(
     CASE WHEN utilization::DOUBLE BETWEEN 0 AND 1 AND utilization::DOUBLE * hours_per_month::DOUBLE > 0
     THEN breakeven_hours(capex, rent_per_hour, own_opex_per_hour)
         / (utilization::DOUBLE * hours_per_month::DOUBLE)
+    END
+)""",
+    "payback_months": f"""
+CREATE OR REPLACE MACRO payback_months(
+    capex, rent_per_hour, rented_share, busy_usd_per_hour, owned_usd_per_hour, utilization,
+    hours_per_month := {HOURS_PER_MONTH}
+) AS (
+    CASE WHEN utilization::DOUBLE BETWEEN 0 AND 1 AND rented_share::DOUBLE BETWEEN 0 AND 1
+        AND hours_per_month::DOUBLE > 0
+        AND (rent_per_hour::DOUBLE * rented_share::DOUBLE - busy_usd_per_hour::DOUBLE * utilization::DOUBLE
+             - owned_usd_per_hour::DOUBLE) * hours_per_month::DOUBLE > 0
+    THEN capex::DOUBLE / ((rent_per_hour::DOUBLE * rented_share::DOUBLE
+                          - busy_usd_per_hour::DOUBLE * utilization::DOUBLE
+                          - owned_usd_per_hour::DOUBLE) * hours_per_month::DOUBLE)
     END
 )""",
     "api_monthly_usd": """

@@ -65,6 +65,14 @@ def cost_per_correct(cost_per_attempt: Number, pass_rate: Number) -> float | Non
     return _value(_cost.cost_per_correct(cost_per_attempt, pass_rate))
 
 
+def tokens_from_cost(
+    cost_usd: Number, input_usd_per_mtok: Number, output_usd_per_mtok: Number, input_share: Number
+) -> float | None:
+    """See `core.cost.tokens_from_cost`. A blended price of 0 returns None: no token count follows."""
+    _require_fraction("input_share", input_share)
+    return _value(_cost.tokens_from_cost(cost_usd, input_usd_per_mtok, output_usd_per_mtok, input_share))
+
+
 def cascade_cost_per_correct(
     small_cost: Number, small_pass: Number, large_cost: Number, large_pass: Number
 ) -> float | None:
@@ -93,6 +101,19 @@ def gpus_needed(
 ) -> float | None:
     """See `core.selfhost.gpus_needed`: a whole number as a float. memory_gb <= 0 returns None."""
     return _value(_selfhost.gpus_needed(params_b, bytes_per_param, overhead, memory_gb))
+
+
+def max_batch_in_memory(
+    memory_gb: Number,
+    params_b: Number,
+    bytes_per_param: Number,
+    overhead: Number,
+    kv_bytes_per_sequence: Number,
+) -> float | None:
+    """See `core.selfhost.max_batch_in_memory`. No memory or no KV cache per sequence returns None."""
+    return _value(
+        _selfhost.max_batch_in_memory(memory_gb, params_b, bytes_per_param, overhead, kv_bytes_per_sequence)
+    )
 
 
 def kv_cache_bytes(
@@ -145,6 +166,7 @@ def decode_step_seconds(
     kv_bytes: Number,
     bw_efficiency: Number,
     compute_efficiency: Number,
+    compute_params_b: Number | None = None,
 ) -> float | None:
     """See `core.selfhost.decode_step_seconds`."""
     _roofline_args(bw_efficiency, compute_efficiency)
@@ -158,6 +180,7 @@ def decode_step_seconds(
             kv_bytes,
             bw_efficiency,
             compute_efficiency,
+            compute_params_b,
         )
     )
 
@@ -171,6 +194,7 @@ def decode_tokens_per_second(
     kv_bytes: Number,
     bw_efficiency: Number,
     compute_efficiency: Number,
+    compute_params_b: Number | None = None,
 ) -> float | None:
     """See `core.selfhost.decode_tokens_per_second`."""
     _roofline_args(bw_efficiency, compute_efficiency)
@@ -184,6 +208,7 @@ def decode_tokens_per_second(
             kv_bytes,
             bw_efficiency,
             compute_efficiency,
+            compute_params_b,
         )
     )
 
@@ -197,6 +222,7 @@ def roofline_bound(
     kv_bytes: Number,
     bw_efficiency: Number,
     compute_efficiency: Number,
+    compute_params_b: Number | None = None,
 ) -> str | None:
     """See `core.selfhost.roofline_bound`: 'memory' or 'compute'."""
     _roofline_args(bw_efficiency, compute_efficiency)
@@ -210,8 +236,32 @@ def roofline_bound(
             kv_bytes,
             bw_efficiency,
             compute_efficiency,
+            compute_params_b,
         )
     )
+
+
+def moe_params_read_b(
+    params_b: Number, active_params_b: Number, experts: Number, experts_per_token: Number, batch: Number
+) -> float | None:
+    """See `core.selfhost.moe_params_read_b`. Inconsistent shapes return None."""
+    return _value(_selfhost.moe_params_read_b(params_b, active_params_b, experts, experts_per_token, batch))
+
+
+def split_efficiency(gpus: Number, multi_gpu_efficiency: Number) -> float | None:
+    """See `core.selfhost.split_efficiency`. gpus below 1 returns None."""
+    _require_fraction("multi_gpu_efficiency", multi_gpu_efficiency)
+    return _value(_selfhost.split_efficiency(gpus, multi_gpu_efficiency))
+
+
+def tensor_parallel_gpus(gpus: Number) -> float | None:
+    """See `core.selfhost.tensor_parallel_gpus`: 1, 2, 4 or a multiple of 8, as a float."""
+    return _value(_selfhost.tensor_parallel_gpus(gpus))
+
+
+def replica_billed_gpus(tp_gpus: Number, instance_gpus: Number) -> float | None:
+    """See `core.selfhost.replica_billed_gpus`. None where no whole number of instances hosts it."""
+    return _value(_selfhost.replica_billed_gpus(tp_gpus, instance_gpus))
 
 
 def prefill_tokens_per_second(
@@ -272,6 +322,31 @@ def breakeven_months(
     _require_fraction("utilization", utilization)
     return _value(
         _breakeven.breakeven_months(capex, rent_per_hour, own_opex_per_hour, utilization, hours_per_month)
+    )
+
+
+def payback_months(
+    capex: Number,
+    rent_per_hour: Number,
+    rented_share: Number,
+    busy_usd_per_hour: Number,
+    owned_usd_per_hour: Number,
+    utilization: Number,
+    hours_per_month: Number = _breakeven.HOURS_PER_MONTH,
+) -> float | None:
+    """See `core.breakeven.payback_months`. A saving that is not positive returns None: never pays back."""
+    _require_fraction("rented_share", rented_share)
+    _require_fraction("utilization", utilization)
+    return _value(
+        _breakeven.payback_months(
+            capex,
+            rent_per_hour,
+            rented_share,
+            busy_usd_per_hour,
+            owned_usd_per_hour,
+            utilization,
+            hours_per_month,
+        )
     )
 
 

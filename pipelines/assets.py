@@ -1,20 +1,24 @@
 """Dagster assets: one per table, each a thin call into pipelines.flow.
 
 Per dataset: ``staging/<dataset>`` (flow.stage: fetch, archive, parse, rules and GX validation of
-all its sources) with a blocking check that reads the verdict, then ``history/<dataset>``
-(flow.merge, which itself refuses a blocked batch). One asset per SQL model file, with one blocking
-check per test its header declares (warehouse.models), then ``publish``.
+all its sources) with one check per source (``source_<name>``: failed, fallen back, skipped or
+landed in part shows on that source's row) and a blocking check that reads the verdict, then
+``history/<dataset>`` (flow.merge, which itself refuses a blocked batch). One asset per SQL model
+file, with one blocking check per test its header declares (warehouse.models), then ``publish``,
+whose blocking ``run_status`` check fails the Dagster run when the run was not a clean success.
 Every asset uses the run's one connection (pipelines.resources.Warehouse).
 """
 
 from datetime import timedelta
+from types import ModuleType
 
 import dagster as dg
+import duckdb
 
-from pipelines import flow
+from pipelines import flow, registry
 from pipelines.resources import RefreshSettings, Warehouse
 from sources.schemas import DATASETS
-from warehouse import meta
+from warehouse import manifest, meta
 from warehouse import models as sql_models
 
 
@@ -27,9 +31,90 @@ def _preview(con, table: str, order: str | None = None, rows: int = 5) -> dg.Met
     return dg.MetadataValue.md("\n".join(lines))
 
 
+def _table_metadata(con: duckdb.DuckDBPyConnection, table: str, docs_from: str | None = None) -> dict:
+    """``dagster/column_schema`` (names, types and the column comments the data dictionary prints) and
+    ``dagster/row_count`` of ``table``. A column without a comment of its own takes the one of the
+    same name in ``docs_from`` (staging tables are documented by their history table)."""
+    schema, name = table.split(".")
+    docs_schema, docs_name = (docs_from or table).split(".")
+    columns = con.execute(
+        """select c.column_name, c.data_type, coalesce(c.comment, d.comment)
+           from duckdb_columns() c
+           left join duckdb_columns() d
+             on d.database_name = c.database_name and d.schema_name = ? and d.table_name = ?
+            and d.column_name = c.column_name
+           where c.database_name = current_database() and c.schema_name = ? and c.table_name = ?
+           order by c.column_index""",
+        [docs_schema, docs_name, schema, name],
+    ).fetchall()
+    return {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(n, t, description=d) for n, t, d in columns]
+        ),
+        "dagster/row_count": con.execute(f"select count(*) from {table}").fetchone()[0],
+    }
+
+
+def _source_check(
+    con: duckdb.DuckDBPyConnection,
+    key: dg.AssetCheckKey,
+    module: ModuleType,
+    run_id: str | None,
+    offline: bool,
+) -> dg.AssetCheckResult:
+    """One source's row in the UI, read from its meta.source_runs row of the run that staged the batch:
+    ERROR when it failed, WARN when it gave no fresh data of its own (skipped, or its live feed failed
+    and the embedded default stood in) or landed only in part."""
+    dataset = key.asset_key.path[-1]
+    row = con.execute(
+        """select mode, status, rows_accepted, rows_rejected, error, warnings from meta.source_runs
+           where run_id = ? and dataset = ? and source = ?""",
+        [run_id, dataset, module.NAME],
+    ).fetchone()
+    last_success = con.execute(
+        "select max(observed_at) from meta.source_runs where dataset = ? and source = ? and status = 'success'",
+        [dataset, module.NAME],
+    ).fetchone()[0]
+    stale = last_success is None or meta.now() - last_success > meta.STALE_AFTER
+    mode, status, accepted, rejected, error, warnings = row or (None, "not staged", 0, 0, None, [])
+    notes = "; ".join(filter(None, [error, *(warnings or [])]))
+    if status in ("failed", "not staged"):
+        verdict, severity = (
+            f"{status}: {error or 'no record of it in the staged batch'}",
+            dg.AssetCheckSeverity.ERROR,
+        )
+    elif status == "partial":
+        verdict, severity = f"landed in part: {notes}", dg.AssetCheckSeverity.WARN
+    elif status == "skipped":
+        verdict, severity = f"skipped, no data this run: {notes}", dg.AssetCheckSeverity.WARN
+    elif not offline and mode == "embedded" and hasattr(module, "LIVE_URL"):
+        verdict, severity = f"fell back to its embedded default: {notes}", dg.AssetCheckSeverity.WARN
+    else:
+        verdict, severity = f"{mode}: {accepted} rows landed", None
+    seen = "never" if last_success is None else f"{last_success:%Y-%m-%d %H:%M} UTC"
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=severity is None,
+        severity=severity or dg.AssetCheckSeverity.ERROR,
+        description=f"{module.NAME} {verdict} (last success {seen}{', STALE' if stale else ''})",
+        metadata={
+            "mode": mode or "none",
+            "status": status,
+            "rows_accepted": accepted or 0,
+            "rows_rejected": rejected or 0,
+            "last_success": seen,
+            "stale": stale,
+        },
+    )
+
+
 def _staging(dataset_name: str):
+    modules = {m.NAME: m for m in registry.modules(dataset_name)}
+    key = dg.AssetKey(["staging", dataset_name])
+
     @dg.asset(
-        key=["staging", dataset_name],
+        key=key,
         group_name="ingest",
         description=f"{DATASETS[dataset_name].doc} Every source fetched, archived in raw, parsed and rule-checked.",
         kinds={"duckdb", "polars"},
@@ -50,8 +135,14 @@ def _staging(dataset_name: str):
         for o in outcomes:
             if o.status == "failed":
                 context.log.warning(f"{o.source}: {o.error}")
+            else:
+                context.log.info(
+                    f"{o.source} ({o.mode}): {o.status}, {o.rows_accepted:,} rows, {o.rows_rejected:,} rejected"
+                )
+        con = warehouse.con
         return dg.MaterializeResult(
-            metadata={
+            metadata=_table_metadata(con, flow.staging_table(dataset_name), f"history.{dataset_name}")
+            | {
                 "rows": sum(o.rows_accepted for o in outcomes),
                 "rejected": sum(o.rows_rejected for o in outcomes),
                 "validation": staged.verdict.summary,
@@ -62,8 +153,30 @@ def _staging(dataset_name: str):
                         for o in outcomes
                     )
                 ),
-            }
+            },
         )
+
+    @dg.multi_asset_check(
+        name=f"source_checks_{dataset_name}",
+        # Not blocking: one source failing never stops the others (publish's run_status says so).
+        specs=[
+            dg.AssetCheckSpec(
+                f"source_{name}",
+                asset=key,
+                description=f"The {name} source in the staged batch: fails (ERROR) when it failed, warns "
+                "when it was skipped, fell back to its embedded default or landed only in part.",
+            )
+            for name in modules
+        ],
+        can_subset=True,
+    )
+    def source_checks(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, settings: RefreshSettings
+    ):
+        verdict = flow.staged_verdict(warehouse.con, dataset_name)
+        for check in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+            module = modules[check.name.removeprefix("source_")]
+            yield _source_check(warehouse.con, check, module, verdict and verdict.run_id, settings.offline)
 
     @dg.asset_check(
         asset=staging,
@@ -91,7 +204,7 @@ def _staging(dataset_name: str):
             },
         )
 
-    return staging, gx_suite
+    return staging, gx_suite, source_checks
 
 
 def _history(dataset_name: str):
@@ -106,14 +219,18 @@ def _history(dataset_name: str):
         con = warehouse.con
         stats = flow.merge(con, dataset_name, run_id=warehouse.run_id)
         total = con.execute(f"select count(*) from history.{dataset_name}").fetchone()[0]
+        as_of = manifest.data_as_of(con).get(dataset_name)
         return dg.MaterializeResult(
             metadata={
                 "versions_inserted": stats.inserted,
                 "keys_closed": stats.closed,
                 "keys_held_open": stats.held_open,
                 "rows": total,
+                # The newest day the data describes (warehouse.manifest.data_as_of), not the fetch time.
+                "data_as_of": str(as_of) if as_of else "unknown",
                 "preview": _preview(con, f"history.{dataset_name}", order="last_seen_at desc"),
             }
+            | _table_metadata(con, f"history.{dataset_name}")
         )
 
     return history_asset
@@ -170,7 +287,8 @@ def _model(model: sql_models.Model):
                 "rows": rows,
                 "preview": _preview(warehouse.con, model.table),
                 "sql": dg.MetadataValue.path(str(model.path)),
-            },
+            }
+            | _table_metadata(warehouse.con, model.table),
             check_results=checks,
         )
 
@@ -186,13 +304,43 @@ MART_KEYS = [dg.AssetKey([m.schema, m.name]) for m in MODELS]
     deps=MART_KEYS + [dg.AssetKey(["history", d]) for d in DATASETS],
     group_name="publish",
     description=(
-        "Read-only snapshot published/costcurve.duckdb, Parquet per mart, report, Data Docs and manifest, "
-        "swapped in together."
+        "Read-only snapshot published/costcurve.duckdb, Parquet per mart and history table, report, "
+        "Data Docs and manifest, swapped in together."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "run_status",
+            asset=["publish"],
+            # Blocking, so a partial run fails in Dagster after publishing what landed: never a clean
+            # success while meta.runs (and `costcurve status`) say otherwise.
+            blocking=True,
+            description="The run's status in meta.runs is success: every source landed and validated.",
+        )
+    ],
 )
 def publish(warehouse: Warehouse):
-    path = flow.publish(warehouse.con, warehouse.run_id)
-    return dg.MaterializeResult(metadata={"snapshot": dg.MetadataValue.path(str(path))})
+    con = warehouse.con
+    path = flow.publish(con, warehouse.run_id)
+    status, summary = con.execute(
+        "select status, summary from meta.runs where run_id = ?", [warehouse.run_id]
+    ).fetchone()
+    written = manifest.read(path.parent)
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot": dg.MetadataValue.path(str(path)),
+            "run_status": status,
+            "price_changes_detected": written["price_changes"]["detected"],
+            "tables_changed": ", ".join(t["name"] for t in written["tables"] if t["changed"]) or "none",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="run_status",
+                passed=status == "success",
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"{status}: {summary}",
+            )
+        ],
+    )
 
 
 STAGING = [a for d in DATASETS for a in _staging(d)]

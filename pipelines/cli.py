@@ -26,53 +26,58 @@ class CliError(Exception):
     """A failure the user can act on: the message says what failed and what to do."""
 
 
-def _published(allow_files: bool = False):
-    import duckdb
-
-    path = db.published_path()
-    if not path.exists():
-        raise CliError(
-            f"no published warehouse at {path}: run `costcurve refresh --offline` (or `make run`) first"
-        )
+def _published(allow_files: bool = False, run_id: str | None = None, as_of: datetime | None = None):
     from pipelines import sandbox
+    from warehouse import readers
+    from warehouse.lake import StorageError
 
     # Read-only, no file access unless asked for, no extension, settings locked: see pipelines/sandbox.py.
-    return duckdb.connect(str(path), read_only=True, config=sandbox.config(allow_files))
+    # The local file or the DuckLake, at the last published run or the one asked for (warehouse/readers.py).
+    try:
+        return readers.published(sandbox.config(allow_files), run_id=run_id, as_of=as_of)
+    except StorageError as e:
+        raise CliError(str(e)) from None
 
 
 def cmd_refresh(args) -> int:
     # The lock first: a second refresh is told at once, before seconds of importing Dagster.
     with writer_lock("refresh"):
-        import dagster as dg
-
+        from pipelines import progress
         from pipelines.definitions import defs
-        from pipelines.resources import RefreshSettings, Warehouse
+        from pipelines.resources import RefreshSettings, Warehouse, instance
 
+        # COSTCURVE_OFFLINE=1 makes offline the default here as in the Dagster UI's launchpad.
+        settings = RefreshSettings(offline=args.offline or RefreshSettings().offline)
         err.print(
-            f"[bold]costcurve refresh[/] ({'offline: embedded defaults' if args.offline else 'live'}) "
+            f"[bold]costcurve refresh[/] ({'offline: embedded defaults' if settings.offline else 'live'}) "
             f"into {db.home()}"
         )
-        result = defs.resolve_job_def("daily_refresh").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            resources={"warehouse": Warehouse(), "settings": RefreshSettings(offline=args.offline)},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            raise_on_error=False,
-        )
-        for event in result.all_events:
-            if event.event_type_value == "STEP_SUCCESS":
-                err.print(f"  [green]✓[/] {event.step_key}")
-            elif event.event_type_value == "STEP_FAILURE":
-                err.print(f"  [red]✗[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
-        if not result.success:
-            with db.working() as con:
-                status, summary = con.execute(
-                    "select status, summary from meta.runs where run_id = ?", [result.run_id]
-                ).fetchone()
+        # The instance `make dev` opens: the run, its checks and materializations show in the UI.
+        # Each step and source is printed as it ends (pipelines/progress.py), not after the run.
+        loggers = {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
+        with instance() as dagster, progress.printing_to(err.print):
+            result = defs.resolve_job_def("daily_refresh").execute_in_process(
+                instance=dagster,
+                resources={"warehouse": Warehouse(), "settings": settings},
+                run_config={"loggers": loggers},
+                raise_on_error=False,
+            )
+        with db.working() as con:
+            status, summary = con.execute(
+                "select status, summary from meta.runs where run_id = ?", [result.run_id]
+            ).fetchone()
+        published = any(e.asset_key.path == ["publish"] for e in result.get_asset_materialization_events())
+        if not published:
             err.print(
                 f"[red]refresh {status}[/]: {summary}. Fix the error above and run `costcurve refresh` again."
             )
             return 1
     _summary()
+    if status != "success":
+        # Published, but not whole (Dagster shows the run failed by publish's run_status check): exits 1,
+        # so a cron job notices, as `costcurve status` would.
+        err.print(f"[yellow]refresh {status}[/]: {summary}. `costcurve status` shows each source.")
+        return 1
     return 0
 
 
@@ -83,24 +88,21 @@ def _summary() -> None:
     ).fetchone()
     out.print(f"\n[bold]Published[/] {db.published_path()}  (run {run[0]}: {run[1]}, {run[2]})")
     terminal.show(out, _status_table(con))
+    # The cheapest and dearest text model of each creator with three or more: marts.headline_prices ranks them.
     headline = con.execute(
         """
-        with base as (
-            select provider, canonical_model, model, input_usd_per_mtok, output_usd_per_mtok
-            from marts.token_prices_current
-            where source = 'genai_prices' and tier = 'base' and service_tier = 'standard' and not off_peak
-              and mode = 'chat' and split_part(canonical_model, '/', 1) = provider
-        )
-        select provider,
-               arg_min(model, input_usd_per_mtok + output_usd_per_mtok) as cheapest,
-               min(input_usd_per_mtok + output_usd_per_mtok) as cheapest_in_plus_out,
-               arg_max(model, input_usd_per_mtok + output_usd_per_mtok) as dearest,
-               max(input_usd_per_mtok + output_usd_per_mtok) as dearest_in_plus_out
-        from base group by provider having count(*) >= 3 order by provider
+        select creator,
+               arg_min(canonical_model, rank_in_creator), min(blended_usd_per_mtok),
+               arg_max(canonical_model, rank_in_creator), max(blended_usd_per_mtok)
+        from marts.headline_prices
+        where text_generation and creator_text_models >= 3
+        group by creator order by creator
         """
     ).fetchall()
-    table = Table(title="Cheapest and dearest current models per provider (USD per MTok, input + output)")
-    for col in ("provider", "cheapest", "in+out", "dearest", "in+out"):
+    table = Table(
+        title="Cheapest and dearest current models per creator (USD per MTok, blended 3:1, list price of record)"
+    )
+    for col in ("creator", "cheapest", "blended", "dearest", "blended"):
         table.add_column(col)
     for row in headline:
         table.add_row(row[0], row[1], f"{row[2]:.3f}", row[3], f"{row[4]:.3f}")
@@ -172,16 +174,21 @@ _SOURCE_COLUMNS = (
 
 def _status_source(stack: ExitStack):
     """Where run records are true: the working warehouse, read under the writer lock (a failed run
-    that published nothing is there too). While a writer holds it, the published snapshot, said so."""
+    that published nothing is there too). While a writer holds it, the published snapshot, said so.
+    A DuckLake is read as it is now, without the lock: its readers never block or see a half commit."""
+    from warehouse import readers
+
+    if db.storage() is not None:
+        con = readers.working()
+        stack.callback(con.close)
+        return con, None
     if not db.working_path().exists():
         return _published(), None
     try:
         stack.enter_context(writer_lock("status"))
     except AlreadyRunning as e:
         return _published(), f"{e}; showing the last published run"
-    import duckdb
-
-    con = duckdb.connect(str(db.working_path()), read_only=True)
+    con = readers.working()
     stack.callback(con.close)
     return con, None
 
@@ -218,6 +225,21 @@ def _status(con, note: str | None, fmt: str, wide: bool) -> int:
         ).fetchall()
     }
     quarantined = con.execute("select count(*) from quarantine.rejected_rows").fetchone()[0]
+    from warehouse.manifest import data_as_of
+
+    # How old each dataset's data is (data_as_of), beside when a source of it last landed.
+    as_of = data_as_of(con)
+    fetched = dict(
+        con.execute(
+            "select dataset, max(observed_at) from meta.source_runs where status in ('success', 'partial') "
+            "group by dataset"
+        ).fetchall()
+    )
+    datasets = {
+        d: {"data_as_of": as_of.get(d), "last_fetched": fetched.get(d), "history_rows": n}
+        for d, n in history.items()
+    }
+    coverage = _accelerator_coverage(con)
     now = datetime.now(UTC)
     stale = [s for s in sources if s[3] != "skipped" and (s[4] is None or now - s[4] > meta.STALE_AFTER)]
     code = max(_EXIT.get(last[4], 2), 1 if stale else 0)
@@ -238,6 +260,8 @@ def _status(con, note: str | None, fmt: str, wide: bool) -> int:
             "note": note,
             "sources": listed,
             "history_rows": history,
+            "datasets": datasets,
+            "unmapped_accelerators": coverage,
             "quarantined_rows": quarantined,
             "exit_code": code,
         }
@@ -276,12 +300,46 @@ def _status(con, note: str | None, fmt: str, wide: bool) -> int:
             style=_SOURCE_STYLE.get(s[3], ""),
         )
     terminal.show(out, table, wide)
-    out.print(
-        "History rows: "
-        + ", ".join(f"{k} {v:,}" for k, v in history.items())
-        + f"; quarantined rows: {quarantined:,}"
-    )
+    ages = Table(title="Datasets")
+    for col in ("dataset", "data as of", "last fetched", "history rows"):
+        ages.add_column(col, no_wrap=True)
+    for d, facts in datasets.items():
+        day, seen = facts["data_as_of"], facts["last_fetched"]
+        ages.add_row(
+            d,
+            "unknown" if day is None else f"{day} ({(now.date() - day).days} d old)",
+            "never" if seen is None else f"{seen:%Y-%m-%d %H:%M}",
+            f"{facts['history_rows']:,}",
+        )
+    terminal.show(out, ages, wide)
+    if coverage:
+        mapped = Table(
+            title="GPU offers without a canonical accelerator (marts.unmapped_accelerators names them)"
+        )
+        for col in ("source", "offers", "unmapped", "share"):
+            mapped.add_column(col, no_wrap=True)
+        for row in coverage:
+            mapped.add_row(row["source"], f"{row['offers']:,}", f"{row['unmapped']:,}", f"{row['share']:.1%}")
+        terminal.show(out, mapped, wide)
+    out.print(f"Quarantined rows: {quarantined:,}")
     return code
+
+
+def _accelerator_coverage(con) -> list[dict]:
+    """Per source, the current GPU offers and the share whose accelerator maps to nothing."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = 'accelerator_coverage'"
+    ).fetchone()[0]
+    if not exists:  # a warehouse published before the mart existed
+        return []
+    rows = con.execute(
+        "select source, sum(n_offers)::bigint, sum(n_unmapped)::bigint from marts.accelerator_coverage "
+        "group by source order by source"
+    ).fetchall()
+    return [
+        {"source": source, "offers": offers, "unmapped": unmapped, "share": round(unmapped / offers, 4)}
+        for source, offers, unmapped in rows
+    ]
 
 
 def cmd_sql(args) -> int:
@@ -303,7 +361,7 @@ def cmd_sql(args) -> int:
             raise CliError(f"{path}: {e.strerror}: give the path of a readable .sql file") from None
         except UnicodeDecodeError:
             raise CliError(f"{path}: not UTF-8 text: save the script as UTF-8") from None
-    con = _published(allow_files=args.allow_files)
+    con = _published(allow_files=args.allow_files, run_id=args.as_of_run, as_of=_timestamp(args.as_of))
     try:
         frame = sandbox.run(con, query, timeout_s=args.timeout)
     except sandbox.QueryError as e:
@@ -334,6 +392,7 @@ def cmd_ingest(args) -> int:
 
     from pipelines import flow, registry
     from sources.http import Fetched
+    from warehouse.models import ModelTestsFailed
 
     path = Path(args.file)
     if not path.is_file():
@@ -354,7 +413,8 @@ def cmd_ingest(args) -> int:
             raise CliError(f"{path}: not a readable gzip file ({e})") from None
     feed = flow.Feed(module, [Fetched(str(origin), body)], "file", observed_at)
     run_id = flow.new_run_id("ingest")
-    with writer_lock("ingest"), db.working() as con:
+    # On a DuckLake, ingests of different datasets run at once (warehouse/lock.py).
+    with writer_lock("ingest", dataset), db.working() as con:
         flow.ensure(con)
         flow.begin_run(con, run_id, "ingest")
         try:
@@ -367,9 +427,11 @@ def cmd_ingest(args) -> int:
                     f"{'validation blocked the merge: ' if stats is None else ''}{cause} "
                     "(the file was archived in raw.fetches; nothing reached history)"
                 )
-            flow.build_models(con, run_id)
-            flow.publish(con, run_id)
-        except (OSError, duckdb.Error) as e:
+            # The models and the publish replace shared tables: one writer at a time, on a lake too.
+            with writer_lock("ingest", "models", wait=True):
+                selection = flow.build_models(con, run_id)
+                flow.publish(con, run_id)
+        except (OSError, duckdb.Error, ModelTestsFailed) as e:
             flow.close_run(con, run_id)
             raise CliError(
                 f"ingest failed: {type(e).__name__}: {e}. The published warehouse was left as it was; "
@@ -380,6 +442,7 @@ def cmd_ingest(args) -> int:
         f"{outcome.rows_rejected} rejected, {stats.inserted} new history versions, {stats.closed} keys closed, "
         f"{stats.held_open} held open by rejects"
     )
+    err.print(f"  models: {selection.describe()}")
     shown = outcome.warnings if args.verbose else outcome.warnings[:10]
     for w in shown:
         err.print(f"  [yellow]warning:[/] {escape(w)}")
@@ -405,6 +468,37 @@ def _observed_at(text: str | None) -> datetime:
     except BadRecord as e:
         raise CliError(f"{e.reason}: give the day the file was observed as YYYY-MM-DD") from None
     return datetime.combine(day, datetime.min.time(), UTC)
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(
+            f"--as-of {text!r} is not a timestamp: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_migrate(args) -> int:
+    from pipelines import migrate
+    from warehouse.lake import StorageError
+
+    try:
+        with writer_lock("migrate"):
+            report = migrate.run(args.to, catalog=args.catalog, data=args.data, file=args.file)
+    except (StorageError, migrate.MigrationError) as e:
+        raise CliError(str(e)) from None
+    table = Table(title=f"Copied into {report.target}")
+    for col in ("table", "rows", "content hash"):
+        table.add_column(col)
+    for check in report.tables:
+        table.add_row(check.table, f"{check.rows:,}", check.digest[:16])
+    terminal.show(out, table)
+    out.print(f"Every table matches its source (row count and content hash). Use it: {report.use}")
+    return 0
 
 
 def cmd_changes(args) -> int:
@@ -437,6 +531,17 @@ def cmd_changes(args) -> int:
 CHANGES_WINDOW = timedelta(days=7)
 
 
+def cmd_serve(args) -> int:
+    from pipelines.explorer.server import serve
+    from pipelines.explorer.snapshot import NothingPublished
+
+    try:
+        serve(args.host, args.port, open_browser=not args.no_browser)
+    except NothingPublished as e:
+        raise CliError(str(e)) from None
+    return 0
+
+
 def cmd_docs(args) -> int:
     from pipelines import dictionary
 
@@ -452,13 +557,14 @@ def cmd_rebuild(args) -> int:
     import duckdb
 
     from pipelines.rebuild import rebuild
+    from warehouse.models import ModelTestsFailed
 
     with writer_lock("rebuild"):
         try:
             path = rebuild(progress=lambda message: err.print(f"  {message}"))
         except FileNotFoundError as e:
             raise CliError(f"{e}: run `costcurve refresh` first") from None
-        except (OSError, duckdb.Error) as e:
+        except (OSError, duckdb.Error, ModelTestsFailed) as e:
             raise CliError(
                 f"rebuild failed: {type(e).__name__}: {e}. The working warehouse was left as it was"
             ) from None
@@ -471,6 +577,7 @@ def cmd_backfill(args) -> int:
 
     from pipelines import backfill, flow, registry
     from sources.base import BadRecord, read_date
+    from warehouse.models import ModelTestsFailed
 
     module = registry.module_for("gpu_rates", args.source)
     try:
@@ -507,7 +614,7 @@ def cmd_backfill(args) -> int:
                         )
                     flow.build_models(con, run_id)
                     flow.publish(con, run_id)
-                except (OSError, duckdb.Error) as e:
+                except (OSError, duckdb.Error, ModelTestsFailed) as e:
                     flow.close_run(con, run_id)
                     raise CliError(
                         f"backfill failed: {type(e).__name__}: {e}. The published warehouse was left as it "
@@ -564,6 +671,19 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"stop a query that runs longer (default {DEFAULT_TIMEOUT_S:g}; 0 = no limit)",
     )
+    when = s.add_mutually_exclusive_group()
+    when.add_argument(
+        "--as-of-run",
+        metavar="RUN_ID",
+        help="read the warehouse as run RUN_ID published it (every run on a DuckLake; on a local file, "
+        "the last run and the one before)",
+    )
+    when.add_argument(
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="read the warehouse as it was published at TIMESTAMP (YYYY-MM-DD[THH:MM[:SS]], UTC unless "
+        "it gives an offset); DuckLake only",
+    )
     s.set_defaults(func=cmd_sql)
     st = sub.add_parser(
         "status",
@@ -574,7 +694,10 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("--wide", action="store_true", help=_WIDE_HELP)
     st.set_defaults(func=cmd_status)
     i = sub.add_parser("ingest", help="load a saved payload file through the same path as a live fetch")
-    i.add_argument("dataset", help="token_prices, gpu_rates, accelerators or eval_results (evals)")
+    i.add_argument(
+        "dataset",
+        help="token_prices, gpu_rates, accelerators, eval_results (evals) or throughput_measurements (throughput)",
+    )
     i.add_argument("file")
     i.add_argument("--source", required=True, help="source format of the file, e.g. genai_prices, litellm")
     i.add_argument("--observed-at", help="date the payload was observed (YYYY-MM-DD); default now")
@@ -589,6 +712,17 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
     c.add_argument("--wide", action="store_true", help=_WIDE_HELP)
     c.set_defaults(func=cmd_changes)
+    sv = sub.add_parser(
+        "serve",
+        help="the explorer: a local web app over the published warehouse (prices, GPUs, MCI, what-if)",
+        epilog="example: costcurve serve --port 8050 --no-browser   # then open http://127.0.0.1:8050/",
+    )
+    sv.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)"
+    )
+    sv.add_argument("--port", type=int, default=8050, help="port (default 8050; 0 = any free port)")
+    sv.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    sv.set_defaults(func=cmd_serve)
     d = sub.add_parser("docs", help="regenerate the data dictionary from the published warehouse")
     d.add_argument("--output", default="docs/data_dictionary.md")
     d.set_defaults(func=cmd_docs)
@@ -616,6 +750,27 @@ def parser() -> argparse.ArgumentParser:
         help=f"glob of the catalog files in the repository (default {DEFAULT_PATHS}; anycloud: '*/vms.csv')",
     )
     bf.set_defaults(func=cmd_backfill)
+    m = sub.add_parser(
+        "migrate",
+        help="copy this warehouse, history included, into a DuckLake or back into a local file, verified",
+        description="Copies every table of the local warehouse file into a DuckLake (--to ducklake) or of "
+        "the configured DuckLake into a local file (--to file), then checks row counts and a content hash "
+        "per table. The source is not changed; point COSTCURVE_WAREHOUSE at the copy to use it.",
+        epilog="example: costcurve migrate --to ducklake --catalog lake/catalog.ducklake --data lake/data",
+    )
+    m.add_argument("--to", choices=("ducklake", "file"), required=True)
+    m.add_argument(
+        "--catalog",
+        help="--to ducklake: the lake's catalog, a .ducklake file or postgres:dbname=... host=... "
+        "(default: COSTCURVE_WAREHOUSE)",
+    )
+    m.add_argument("--data", help="--to ducklake: the lake's data path (default: COSTCURVE_LAKE_DATA)")
+    m.add_argument(
+        "--file",
+        type=Path,
+        help="--to file: the DuckDB file to write (default: the working file under COSTCURVE_HOME)",
+    )
+    m.set_defaults(func=cmd_migrate)
     return p
 
 

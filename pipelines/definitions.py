@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.assets import ASSETS, CHECKS
+from pipelines.progress import progress
 from pipelines.resources import RefreshSettings, Warehouse
 from warehouse import db, meta
 from warehouse.lock import writer_lock
@@ -18,17 +19,32 @@ daily_refresh = dg.define_asset_job(
 @dg.run_failure_sensor(monitored_jobs=[daily_refresh], default_status=dg.DefaultSensorStatus.RUNNING)
 def record_failed_refresh(context: dg.RunFailureSensorContext):
     """A scheduled run that dies leaves meta.runs saying so, for `costcurve status` and dashboards.
-    Under the writer lock, like every writer; a run that already recorded its failure keeps its words."""
+    Under the writer lock, like every writer; a run that already recorded its failure keeps its words,
+    and a partial run (failed in Dagster by publish's run_status check) stays partial."""
     with writer_lock("run-failure sensor"), db.working() as con:
         meta.ensure(con)
-        meta.fail_run(con, context.dagster_run.run_id, context.failure_event.message or "run failed")
+        run_id = context.dagster_run.run_id
+        status = con.execute("select status from meta.runs where run_id = ?", [run_id]).fetchone()
+        if status != ("partial",):
+            meta.fail_run(con, run_id, context.failure_event.message or "run failed")
 
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[daily_refresh],
-    schedules=[dg.ScheduleDefinition(job=daily_refresh, cron_schedule="0 6 * * *", execution_timezone="UTC")],
+    schedules=[
+        # On from the start: the daily refresh is the point. Stop it in the UI (Automation, or the job's
+        # Schedules tab); the instance under $COSTCURVE_HOME/dagster keeps that choice across restarts.
+        dg.ScheduleDefinition(
+            job=daily_refresh,
+            cron_schedule="0 6 * * *",
+            execution_timezone="UTC",
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+        )
+    ],
     sensors=[record_failed_refresh],
     resources={"warehouse": Warehouse(), "settings": RefreshSettings()},
+    # Dagster's console logger stays the default; `costcurve refresh` adds `progress` in its run config.
+    loggers={"console": dg.colored_console_logger, "progress": progress},
 )

@@ -19,6 +19,9 @@ DEFAULT_PATH = Path("docs/data_dictionary.md")
 _INTRO = {
     "history": "Full SCD2 history of every dataset: `valid_from` / `valid_to` (exclusive), "
     "`first_seen_at` / `last_seen_at`, and the `payload_sha256` each version was read from.",
+    "seeds": "Reference data kept in the repository, one `.csv` file each in `dbt_like_models/seeds/`.",
+    "intermediate": "The rules every mart shares (the price of record, the spec of record, the offers in "
+    "effect), one `.sql` file each in `dbt_like_models/intermediate/`.",
     "marts": "Derived tables for analysts and dashboards, one `.sql` file each in `dbt_like_models/marts/`.",
     "meta": "Run bookkeeping: what ran, in which mode, with how many rows, and what failed.",
     "quarantine": "Rows a parser or validation rule refused, with the reason.",

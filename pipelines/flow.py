@@ -74,6 +74,8 @@ class SourceOutcome:
     observed_at: datetime | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    origin: str | None = None
+    licence: str | None = None
 
 
 @dataclass
@@ -153,6 +155,13 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     path = _path(con)
     if path and path in _ENSURED:
         return
+    # Two writers opening a new DuckLake at once both create its tables: the loser's commit is retried.
+    db.retrying("create the warehouse's tables", lambda: _create(con))
+    if path:
+        _ENSURED.add(path)
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> None:
     raw.ensure(con)
     meta.ensure(con)
     for dataset in DATASETS.values():
@@ -163,8 +172,6 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
                 observed_at timestamptz not null, source varchar not null,
                 complete boolean not null, held json not null)"""
     )
-    if path:
-        _ENSURED.add(path)
 
 
 @contextmanager
@@ -226,11 +233,11 @@ def stage(
         _write_staging(con, dataset, payloads)
         for outcome in outcomes:
             meta.record_source_run(con, run_id=run_id, **vars(outcome))
-        con.execute(
-            "insert or replace into meta.validations values (?, ?, ?, ?, ?, ?, ?, ?, null)",
-            [run_id, dataset.name, meta.now(), verdict.success, verdict.rows, verdict.rejected,
-             verdict.rules_broken, verdict.summary],
-        )  # fmt: skip
+        db.upsert(con, "meta.validations", ["run_id", "dataset"], dict(
+            run_id=run_id, dataset=dataset.name, validated_at=meta.now(), success=verdict.success,
+            rows=verdict.rows, rejected=verdict.rejected, rules_broken=verdict.rules_broken,
+            summary=verdict.summary, merged_at=None,
+        ))  # fmt: skip
     return Staged(outcomes, verdict)
 
 
@@ -284,8 +291,12 @@ def _read_source(
             url=redact(getattr(module, "LIVE_URL", module.NAME)), observed_at=observed_at, error=errors[-1],
         )  # fmt: skip
         fetched_payloads = []
+    _note_provenance(outcome, fetched_payloads)
     for fetched in fetched_payloads:
         url = redact(fetched.url)
+        # An embedded snapshot is observed on its upstream's date, so that an offline run after a
+        # live one adds the snapshot's past to history instead of rolling the present back to it.
+        observed_at = (None if feed.observed_at else fetched.observed_at) or outcome.observed_at
         archived = raw.archive(
             con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
             url=url, body=fetched.body, observed_at=observed_at,
@@ -324,6 +335,14 @@ def _read_source(
         outcome.error = "; ".join(errors)
     outcome.duration_s = time.perf_counter() - started
     return outcome, payloads
+
+
+def _note_provenance(outcome: SourceOutcome, fetched: list[Fetched]) -> None:
+    """An embedded snapshot's origin and licence on its source's meta.source_runs row (whose
+    observed_at stays the run's: the source ran now, on data of the snapshot's date)."""
+    for name in ("origin", "licence"):
+        values = list(dict.fromkeys(v for f in fetched if (v := getattr(f, name))))
+        setattr(outcome, name, "; ".join(values) or None)
 
 
 def _with_row_key(dataset: Dataset, reject: Reject) -> Reject:
@@ -521,24 +540,29 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
     path = _path(con)
     if path and path in _MACROS_CREATED:
         return
-    for statement in macro_sql():
-        con.execute(statement)
-    if path:
+    db.create_macros(con, macro_sql())
+    # On a lake they are the connection's own (temporary), so each new connection creates them again.
+    if path and not db.on_lake(con):
         _MACROS_CREATED.add(path)
 
 
-def build_models(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    from warehouse import models
+def build_models(con: duckdb.DuckDBPyConnection, run_id: str):
+    """Build the models whose inputs changed since their last build (every one in a fresh warehouse;
+    after an ingest, those downstream of its dataset: warehouse/lineage.py). Returns the selection."""
+    from warehouse import lineage, models
 
     with step(con, run_id, "models"):
         write_assumptions(con)
         create_macros(con)
-        rows = {}
-        for m in models.discover():
-            rows[m.table] = models.build(con, m)
+        found = models.discover()
+        prints = lineage.fingerprints(con, found, macro_sql())
+        selection = lineage.stale(con, found, prints)
+        for m in selection.build:
+            models.build(con, m)
             # Before anything reads it: a model failing its tests stops the step, so nothing is published.
             models.check(con, m)
-        return rows
+            lineage.record(con, m, prints[m.table], run_id)
+        return selection
 
 
 def build_model(con: duckdb.DuckDBPyConnection, run_id: str, model) -> int:
@@ -552,27 +576,36 @@ def build_model(con: duckdb.DuckDBPyConnection, run_id: str, model) -> int:
 def run_model_tests(con: duckdb.DuckDBPyConnection, run_id: str, model) -> list:
     """Run a built model's declared tests (Dagster's asset checks); a failure is recorded in
     meta.run_failures like a failed step, so the run's status says why nothing was published."""
-    from warehouse import models
+    from warehouse import lineage, models
 
     results = models.run_tests(con, model)
     failed = [r for r in results if not r.passed]
     if failed:
         with suppress(duckdb.Error):  # as in step: the failing rows, not a second error, must surface
             meta.record_failure(con, run_id, f"tests {model.table}", models.ModelTestsFailed(failed))
+    else:  # a refresh's build counts too: the next ingest reruns only what it changes
+        prints = lineage.fingerprints(con, models.discover(), macro_sql())
+        lineage.record(con, model, prints[model.table], run_id)
     return results
 
 
 def begin_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str) -> None:
-    """Open a run. The caller holds the writer lock, so a run still marked running was killed."""
-    con.execute(
-        "update meta.runs set status = 'died', finished_at = ?, "
-        "summary = 'its process ended before the run finished' where status = 'running' and run_id <> ?",
-        [meta.now(), run_id],
-    )
-    con.execute(
-        "insert into meta.runs (run_id, kind, started_at, status) values (?, ?, ?, 'running') "
-        "on conflict do nothing",
-        [run_id, kind, meta.now()],
+    """Open a run. A caller holding the warehouse's lock alone knows a run still marked running was
+    killed; an ingest on a DuckLake (its dataset's lock only) may run beside another, so it marks none."""
+    from warehouse.lock import holds_warehouse
+
+    if holds_warehouse():
+        con.execute(
+            "update meta.runs set status = 'died', finished_at = ?, "
+            "summary = 'its process ended before the run finished' where status = 'running' and run_id <> ?",
+            [meta.now(), run_id],
+        )
+    db.upsert(
+        con,
+        "meta.runs",
+        ["run_id"],
+        dict(run_id=run_id, kind=kind, started_at=meta.now(), status="running"),
+        update=False,
     )
 
 
@@ -655,17 +688,13 @@ def publish(con: duckdb.DuckDBPyConnection, run_id: str) -> Path:
 
 
 def _write_generation(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> None:
-    from pipelines import report
-    from pipelines.validation import write_docs
+    from pipelines import report, validation_docs
     from warehouse import manifest
 
-    published.publish(con, macro_sql(), directory / "costcurve.duckdb")
+    published.publish(con, macro_sql(), directory / "costcurve.duckdb", run_id)
     published.export_parquet(con, directory / "parquet")
-    docs = directory / "data_docs"
-    previous = published.current_generation()
-    # A publish without validations in this process (publish alone) carries the last Data Docs on.
-    if not write_docs(docs) and previous and (previous / "data_docs").is_dir():
-        shutil.copytree(previous / "data_docs", docs)
+    # Every run's validations, from the warehouse's own tables: complete whichever process publishes.
+    validation_docs.write(con, directory / "data_docs")
     report.write(con, directory / "report.html")
     # Last: a poller that sees the new manifest finds everything it lists.
     manifest.write(con, directory, run_id)

@@ -6,6 +6,10 @@ it. Each run's batch of a dataset is replayed together and under its original ru
 rows and source-run counts line up with the runs that fetched them; batches go in observation order,
 as the price-jump rule compares a row with the history before it. The fresh file replaces the working one only when
 the replay succeeded; the old file is kept beside it as ``costcurve.duckdb.before-rebuild``.
+
+On a DuckLake the replay is built the same way, in a fresh local file beside the home, and then replaces
+the lake's tables in one commit (pipelines.migrate's copy, comments included), published as the rebuild
+run: a reader sees the old warehouse or the rebuilt one, and the lake's snapshots keep the one before.
 """
 
 from __future__ import annotations
@@ -19,19 +23,19 @@ import duckdb
 
 from pipelines import flow, registry
 from sources.http import Fetched
-from warehouse import db, history, raw
+from warehouse import db, history, lake, raw
 
 
-def replay(con: duckdb.DuckDBPyConnection, archive: Path, progress: Callable[[str], None]) -> int:
-    """Replay every fetch of ``archive`` (a warehouse file) that was read, into ``con``, through the
-    one flow (flow.run) under its original run id; returns how many. A fetch whose payload could not
+def replay(con: duckdb.DuckDBPyConnection, archive: Path | lake.Lake, progress: Callable[[str], None]) -> int:
+    """Replay every fetch of ``archive`` (a warehouse file or a lake) that was read, into ``con``, through
+    the one flow (flow.run) under its original run id; returns how many. A fetch whose payload could not
     be read landed nothing and is replayed as nothing; a batch validation blocks is not merged, as
     when it was fetched; a merge that fails stops the rebuild."""
-    con.execute(f"attach '{archive}' as archive (read_only)")
+    _attach(con, archive, "archive")
     try:
-        con.execute("insert into raw.payloads select * from archive.raw.payloads on conflict do nothing")
-        con.execute("insert into raw.fetches select * from archive.raw.fetches on conflict do nothing")
-        con.execute("insert into meta.runs by name select * from archive.meta.runs on conflict do nothing")
+        db.merge(con, "raw.payloads", ["sha256"], "select * from archive.raw.payloads", update=False)
+        db.merge(con, "raw.fetches", ["fetch_id"], "select * from archive.raw.fetches", update=False)
+        db.merge(con, "meta.runs", ["run_id"], "select * from archive.meta.runs", update=False)
     finally:
         con.execute("detach archive")
     fetches = con.execute(
@@ -56,19 +60,20 @@ def replay(con: duckdb.DuckDBPyConnection, archive: Path, progress: Callable[[st
     return len(fetches)
 
 
-def rebuild(progress: Callable[[str], None] = print) -> Path:
-    """Rebuild the working warehouse from its own raw archive, then swap it in and publish."""
-    working = db.working_path()
-    if not working.exists():
-        raise FileNotFoundError(f"no working warehouse at {working} to rebuild from")
-    fresh = working.with_name(working.name + ".rebuilding")
-    fresh.unlink(missing_ok=True)
-    run_id = flow.new_run_id("rebuild")
+def _attach(con: duckdb.DuckDBPyConnection, archive: Path | lake.Lake, alias: str) -> None:
+    if isinstance(archive, lake.Lake):
+        lake.attach(con, archive, read_only=True, alias=alias, use=False)
+    else:
+        con.execute(f"attach {lake.quote(str(archive))} as {alias} (read_only)")
+
+
+def _replay_into(fresh: Path, archive: Path | lake.Lake, run_id: str, progress: Callable[[str], None]) -> int:
+    """Replay ``archive`` into the new local file ``fresh`` and build its models; returns the fetches."""
     with db.working(fresh) as con:
         flow.ensure(con)
-        n = replay(con, working, progress)
+        n = replay(con, archive, progress)
         # The replay recorded every version now; the old warehouse knows when each was first recorded.
-        con.execute(f"attach '{working}' as previous (read_only)")
+        _attach(con, archive, "previous")
         try:
             history.adopt_system_time(con, "previous")
         finally:
@@ -76,9 +81,43 @@ def rebuild(progress: Callable[[str], None] = print) -> Path:
         flow.begin_run(con, run_id, "rebuild")
         flow.build_models(con, run_id)
         con.execute("checkpoint")
+    return n
+
+
+def rebuild(progress: Callable[[str], None] = print) -> Path | str:
+    """Rebuild the working warehouse from its own raw archive, then swap it in and publish; returns
+    where it is (the file, or the lake in words)."""
+    configured = db.storage()
+    if configured is not None:
+        return _rebuild_lake(configured, progress)
+    working = db.working_path()
+    if not working.exists():
+        raise FileNotFoundError(f"no working warehouse at {working} to rebuild from")
+    fresh = working.with_name(working.name + ".rebuilding")
+    fresh.unlink(missing_ok=True)
+    run_id = flow.new_run_id("rebuild")
+    n = _replay_into(fresh, working, run_id, progress)
     os.replace(working, working.with_name(working.name + ".before-rebuild"))
     os.replace(fresh, working)
     with db.working() as con:
         flow.publish(con, run_id)
     progress(f"rebuilt history from {n} archived fetches")
     return working
+
+
+def _rebuild_lake(configured: lake.Lake, progress: Callable[[str], None]) -> str:
+    from pipelines import migrate
+
+    fresh = db.home() / "costcurve.duckdb.rebuilding"
+    fresh.unlink(missing_ok=True)
+    run_id = flow.new_run_id("rebuild")
+    try:
+        n = _replay_into(fresh, configured, run_id, progress)
+        with db.working() as con:
+            migrate.replace_tables(con, fresh)
+            flow.publish(con, run_id)
+    finally:
+        fresh.unlink(missing_ok=True)
+        fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+    progress(f"rebuilt history from {n} archived fetches")
+    return configured.describe()

@@ -11,10 +11,11 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "token_prices": ("genai_prices", "token_curated", "litellm", "openrouter"),
     "gpu_rates": ("gpu_curated", "skypilot", "azure", "vastai", "runpod"),
     "accelerators": ("accelerator_specs", "epoch"),
-    "eval_results": ("eval_results",),
+    "eval_results": ("eval_results", "aider"),
+    "throughput_measurements": ("throughput",),
 }
 # What analysts may type for a dataset on the command line.
-DATASET_ALIASES = {"evals": "eval_results"}
+DATASET_ALIASES = {"evals": "eval_results", "throughput": "throughput_measurements"}
 
 
 def modules(dataset: str) -> list[ModuleType]:

@@ -24,18 +24,6 @@ import polars as pl
 
 from pipelines import changes
 
-# Flagship models whose list prices tell the story of the last years (first-party prices only).
-TRACKED_MODELS = (
-    "openai/gpt-4",
-    "openai/gpt-4-turbo",
-    "openai/gpt-4o",
-    "openai/gpt-4o-mini",
-    "openai/o3",
-    "anthropic/claude-3-opus",
-    "anthropic/claude-3.5-sonnet",
-    "google/gemini-1.5-pro",
-    "deepseek/deepseek-chat",
-)
 WIDTH = 760
 # Axis labels for token volumes: 1M, 300M, 10B rather than 1,000,000,000.
 TOKENS_LABEL = (
@@ -111,44 +99,29 @@ def _missing(con: duckdb.DuckDBPyConnection, table: str, needed: set[str]) -> st
 def _price_history(con: duckdb.DuckDBPyConnection, today: date) -> Section:
     title = "List prices of flagship models"
     blurb = (
-        "Blended price (3 input : 1 output tokens) of each model's first-party list price, base context "
-        "tier, standard service; a step is a price change, a line starts at launch. From history.token_prices "
-        "(curated launch dates preferred). Log scale."
+        "Blended price (3 input : 1 output tokens) of each flagship model's first-party list price of record; "
+        "a step is a price change, a line starts at launch. Flagships are chosen from the data "
+        '(docs/methodology.md, "Flagship models"). From marts.flagship_price_history. Log scale.'
     )
+    table = "marts.flagship_price_history"
+    if note := _missing(con, table, {"canonical_model", "valid_from", "valid_to", "blended_usd_per_mtok"}):
+        return Section("price-history", title, blurb, note=note)
+    # One point where each period starts and one at today for the current period: a step line.
     frame = con.execute(
-        """
-        with v as (
-            select canonical_model, source, model, valid_from, valid_to,
-                   blended_price(input_usd_per_mtok, output_usd_per_mtok) as blended
-            from history.token_prices
-            where list_contains($models, canonical_model) and provider = split_part(canonical_model, '/', 1)
-              and tier = 'base' and service_tier = 'standard' and not off_peak
-        ),
-        -- one source per model: the one whose dated history starts first
-        chosen as (
-            select canonical_model, arg_min(source, (valid_from, source)) as source
-            from v where valid_from is not null group by canonical_model
-        ),
-        days as (
-            select distinct v.canonical_model, v.valid_from as day
-            from v join chosen using (canonical_model, source)
-            where v.valid_from <= $today
-            union
-            select canonical_model, $today from chosen
-        )
-        -- on a day several ids of one model may be priced (snapshots): the latest announced price wins
-        select d.canonical_model as model, d.day, arg_max(v.blended, (v.valid_from, v.model)) as blended_usd_per_mtok
-        from days d
-        join chosen c using (canonical_model)
-        join v on v.canonical_model = d.canonical_model and v.source = c.source
-              and coalesce(v.valid_from, date '0001-01-01') <= d.day and (v.valid_to is null or v.valid_to > d.day)
-        group by all
+        f"""
+        select canonical_model as model, valid_from as day, blended_usd_per_mtok
+        from {table}
+        union all
+        select canonical_model, $today, blended_usd_per_mtok
+        from {table} where valid_to is null
         order by model, day
         """,
-        {"today": today, "models": list(TRACKED_MODELS)},
+        {"today": today},
     ).pl()
     if frame.is_empty():
-        return Section("price-history", title, blurb, note="No data yet: no tracked model has a dated price.")
+        return Section(
+            "price-history", title, blurb, note="No data yet: no flagship model has a dated price."
+        )
     chart = (
         alt.Chart(frame, width=WIDTH, height=340)
         .mark_line(interpolate="step-after", point=True)
@@ -171,80 +144,142 @@ def _price_history(con: duckdb.DuckDBPyConnection, today: date) -> Section:
     return Section("price-history", title, blurb, chart)
 
 
+# Lines in the cheapest-GPU chart: beyond about 20 a reader cannot tell the colours apart.
+GPU_LINES = 20
+
+
 def _gpu_cheapest(con: duckdb.DuckDBPyConnection) -> Section:
     title = "Cheapest on-demand GPU-hour per accelerator"
-    blurb = "Lowest on-demand price per GPU-hour across every offer in effect each day, from marts.gpu_rates_daily."
+    blurb = (
+        f"Lowest on-demand price per GPU-hour across every offer in effect each day, for the {GPU_LINES} "
+        "accelerators with the most on-demand offers today (marts.gpu_rates_daily has them all). Hover a step "
+        "for the provider and the number of offers behind it: a hollow point is a price that rests on a "
+        "single offer."
+    )
     table = "marts.gpu_rates_daily"
-    if note := _missing(con, table, {"day", "accelerator", "pricing_type", "cheapest_usd_per_gpu_hour"}):
+    needed = {
+        "day",
+        "accelerator",
+        "pricing_type",
+        "cheapest_usd_per_gpu_hour",
+        "n_offers",
+        "cheapest_provider",
+    }
+    if note := _missing(con, table, needed):
         return Section("gpu-cheapest", title, blurb, note=note)
-    # Only the days the cheapest price moved (and the last day): the same steps with far fewer points.
+    # Only the days the cheapest price or the offers behind it moved (and the last day): the same
+    # steps with far fewer points.
     frame = con.execute(
         f"""
-        select accelerator, day, cheapest_usd_per_gpu_hour::double as usd_per_gpu_hour
+        select accelerator, day, cheapest_usd_per_gpu_hour::double as usd_per_gpu_hour,
+               cheapest_provider, n_offers
         from {table}
-        where pricing_type = 'on_demand'
-        qualify cheapest_usd_per_gpu_hour is distinct from
-                    lag(cheapest_usd_per_gpu_hour) over (partition by accelerator order by day)
+        where pricing_type = 'on_demand' and accelerator in (
+            select accelerator from {table} where pricing_type = 'on_demand' and day = (select max(day) from {table})
+            order by n_offers desc, accelerator limit {GPU_LINES}
+        )
+        qualify (cheapest_usd_per_gpu_hour, n_offers) is distinct from
+                    lag((cheapest_usd_per_gpu_hour, n_offers)) over (partition by accelerator order by day)
              or day = max(day) over (partition by accelerator)
         order by accelerator, day
         """
     ).pl()
     if frame.is_empty():
         return Section("gpu-cheapest", title, blurb, note=f"No data yet: {table} has no on-demand offers.")
-    chart = (
-        alt.Chart(frame, width=WIDTH, height=340)
-        .mark_line(interpolate="step-after")
-        .encode(
-            x=alt.X("day:T", title=None),
-            y=alt.Y("usd_per_gpu_hour:Q", title="USD per GPU-hour", scale=alt.Scale(type="log")),
-            color=alt.Color(
-                "accelerator:N",
-                title=None,
-                scale=alt.Scale(scheme="tableau20"),
-                legend=alt.Legend(orient="bottom", columns=4),
-            ),
-            tooltip=["accelerator:N", "day:T", "usd_per_gpu_hour:Q"],
-        )
+    base = alt.Chart(frame, width=WIDTH, height=340).encode(
+        x=alt.X("day:T", title=None),
+        y=alt.Y("usd_per_gpu_hour:Q", title="USD per GPU-hour", scale=alt.Scale(type="log")),
+        color=alt.Color(
+            "accelerator:N",
+            title=None,
+            scale=alt.Scale(scheme="tableau20"),
+            legend=alt.Legend(orient="bottom", columns=4),
+        ),
+        tooltip=[
+            alt.Tooltip("accelerator:N", title="accelerator"),
+            alt.Tooltip("day:T", title="from", format="%Y-%m-%d"),
+            alt.Tooltip("usd_per_gpu_hour:Q", title="cheapest, USD per GPU-hour", format="$,.2f"),
+            alt.Tooltip("cheapest_provider:N", title="offered by"),
+            alt.Tooltip("n_offers:Q", title="offers in effect", format=","),
+        ],
     )
-    return Section("gpu-cheapest", title, blurb, chart)
+    lines = base.mark_line(interpolate="step-after")
+    single = base.transform_filter("datum.n_offers == 1").mark_point(filled=False, size=40)
+    return Section("gpu-cheapest", title, blurb, lines + single)
+
+
+# What the MCI chart's legends say, in words rather than column names.
+MCI_TIERS = {
+    "all": "all models",
+    "flagship": "flagship models",
+    "mid": "mid-tier models",
+    "small": "small models",
+}
+MCI_SERIES = {
+    "mci": "Margin Compression Index",
+    "price_index": "list-price index",
+    "compute_cost_index": "compute-cost index",
+}
 
 
 def _mci(con: duckdb.DuckDBPyConnection) -> Section:
     title = "AI Margin Compression Index"
+    table = "marts.margin_compression_index"
+    if note := _missing(con, table, {"date", "tier", "mci", "price_index", "compute_cost_index"}):
+        return Section("mci", title, "From marts.margin_compression_index.", note=note)
+    base_date = con.execute("select mci_base_date from meta.assumptions").fetchone()[0]
     blurb = (
         "The index by tier (top) and, for all models, its two components (bottom): the chain-linked list-price "
         "index over the compute-cost index; it falls when list prices fall faster than the compute under them. "
-        "From marts.margin_compression_index; docs/methodology.md defines it."
+        f"Every series is 100 at the base month, {base_date:%B %Y} (the dashed line; the assumption set's "
+        "mci_base_date). From marts.margin_compression_index; docs/methodology.md defines it."
     )
-    table = "marts.margin_compression_index"
-    if note := _missing(con, table, {"date", "tier", "mci", "price_index", "compute_cost_index"}):
-        return Section("mci", title, blurb, note=note)
     frame = con.execute(
         f"select date, tier, mci::double as mci, price_index::double as price_index, "
         f"compute_cost_index::double as compute_cost_index from {table} order by tier, date"
     ).pl()
+    frame = frame.with_columns(pl.col("tier").replace_strict(MCI_TIERS, default=pl.col("tier")).alias("tier"))
+    marker = alt.Chart(pl.DataFrame({"date": [base_date], "label": ["base = 100"]})).mark_rule(
+        strokeDash=[4, 4]
+    )
+    marker = marker.encode(x="date:T", tooltip=[alt.Tooltip("label:N", title="base month")])
+    index = alt.Tooltip("value:Q", title="index", format=".1f")
     by_tier = (
         alt.Chart(frame, width=WIDTH, height=260)
+        .transform_calculate(value="datum.mci")
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", title=None),
-            y=alt.Y("mci:Q", title="MCI"),
-            color=alt.Color("tier:N", title="MCI by tier", legend=alt.Legend(orient="bottom")),
-            tooltip=["tier:N", "date:T", "mci:Q"],
+            y=alt.Y("value:Q", title="Margin Compression Index"),
+            color=alt.Color("tier:N", title="by tier", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("tier:N", title="tier"),
+                alt.Tooltip("date:T", title="month", format="%B %Y"),
+                index,
+            ],
         )
     )
+    parts = (
+        frame.filter(pl.col("tier") == MCI_TIERS["all"])
+        .unpivot(list(MCI_SERIES), index="date", variable_name="series")
+        .with_columns(pl.col("series").replace_strict(MCI_SERIES))
+    )
     components = (
-        alt.Chart(frame.filter(pl.col("tier") == "all"), width=WIDTH, height=260)
-        .transform_fold(["mci", "price_index", "compute_cost_index"], as_=["series", "value"])
+        alt.Chart(parts, width=WIDTH, height=260)
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", title=None),
             y=alt.Y("value:Q", title="index"),
-            color=alt.Color("series:N", title="tier all", legend=alt.Legend(orient="bottom")),
-            tooltip=["series:N", "date:T", "value:Q"],
+            color=alt.Color("series:N", title="all models", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("series:N", title="series"),
+                alt.Tooltip("date:T", title="month", format="%B %Y"),
+                index,
+            ],
         )
     )
-    return Section("mci", title, blurb, alt.vconcat(by_tier, components).resolve_scale(color="independent"))
+    chart = alt.vconcat(by_tier + marker, components + marker).resolve_scale(color="independent")
+    return Section("mci", title, blurb, chart)
 
 
 def _breakeven_api(con: duckdb.DuckDBPyConnection) -> Section:
@@ -302,13 +337,20 @@ def _breakeven_buy(con: duckdb.DuckDBPyConnection) -> Section:
         "marts.breakeven_buy_vs_rent. Log scale."
     )
     table = "marts.breakeven_buy_vs_rent"
-    needed = {"accelerator", "rent_basis", "utilization", "breakeven_months", "depreciation_years"}
+    needed = {
+        "accelerator",
+        "pricing_type",
+        "rent_basis",
+        "utilization",
+        "breakeven_months",
+        "depreciation_years",
+    }
     if note := _missing(con, table, needed):
         return Section("breakeven-buy", title, blurb, note=note)
     frame = con.execute(
         f"""select accelerator, utilization::double as utilization, breakeven_months::double as breakeven_months,
                    depreciation_years::double * 12 as life_months
-            from {table} where rent_basis = 'median' and breakeven_months is not null
+            from {table} where pricing_type = 'on_demand' and rent_basis = 'median' and breakeven_months is not null
             order by accelerator, utilization"""
     ).pl()
     if frame.is_empty():

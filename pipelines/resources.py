@@ -1,11 +1,13 @@
-"""Dagster resources: the working warehouse, held for the whole run, and the refresh settings."""
+"""Dagster resources: the working warehouse, held for the whole run, and the refresh settings; and the
+one Dagster instance (``$COSTCURVE_HOME/dagster``) that the CLI's refresh and `make dev` share."""
 
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from pipelines import flow
 from warehouse import db
@@ -49,7 +51,53 @@ class Warehouse(dg.ConfigurableResource):
         return self._run_id
 
 
-class RefreshSettings(dg.ConfigurableResource):
-    """offline: use only the embedded defaults (no network), as `make run` does."""
+def _offline_by_default() -> bool:
+    return os.environ.get("COSTCURVE_OFFLINE", "") == "1"
 
-    offline: bool = os.environ.get("COSTCURVE_OFFLINE", "") == "1"
+
+class RefreshSettings(dg.ConfigurableResource):
+    """How a refresh fetches. The UI's launchpad and `costcurve refresh` share the default: live,
+    unless COSTCURVE_OFFLINE=1 (then both run on the embedded defaults, as `make run` does)."""
+
+    offline: bool = Field(
+        default_factory=_offline_by_default,
+        description="Use only the embedded defaults (no network). Default: COSTCURVE_OFFLINE=1 in the "
+        "environment; a live source that cannot be reached falls back to its embedded default and its "
+        "source check warns.",
+    )
+
+
+# What costcurve writes as the instance's dagster.yaml when it has none (an edited one is kept).
+INSTANCE_YAML = """\
+# The Dagster instance of this costcurve home, shared by `costcurve refresh` and `make dev`, so the UI
+# shows every run, schedule tick and materialization, and they survive restarts. Written by costcurve
+# (pipelines/resources.py) when missing; edits are kept.
+run_queue:
+  # One DuckDB file has one writer: queued runs go one at a time (the writer lock refuses a second).
+  max_concurrent_runs: 1
+telemetry:
+  # Runs offline; nothing is sent anywhere.
+  enabled: false
+"""
+
+
+def dagster_home() -> Path:
+    """$COSTCURVE_HOME/dagster, the persistent DAGSTER_HOME (created, with its dagster.yaml, if missing)."""
+    path = db.home() / "dagster"
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        tmp = path / f".dagster.yaml.{os.getpid()}.tmp"
+        tmp.write_text(INSTANCE_YAML)
+        os.replace(tmp, config)
+    return path
+
+
+def instance() -> dg.DagsterInstance:
+    """The Dagster instance the UI reads (`make dev` sets DAGSTER_HOME to the same folder)."""
+    return dg.DagsterInstance.from_config(str(dagster_home()))
+
+
+if __name__ == "__main__":
+    # `make dev`: DAGSTER_HOME=$(python -m pipelines.resources) dagster dev ...
+    print(dagster_home())

@@ -9,10 +9,8 @@ context: its SQL datasource cannot read DuckDB (upstream bug in 1.24).
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -35,12 +33,15 @@ PRICE_BOUNDS = {
     },
     "gpu_rates": {
         "usd_per_gpu_hour": (0.01, 100),
-        "usd_per_instance_hour": (0.01, 2_000),
-        "gpu_count": (0.01, 64),
+        # A whole TPU slice is one instance: tpu-v5p-12288 (6,144 chips) lists at about $25,800/h.
+        "usd_per_instance_hour": (0.01, 100_000),
+        # A TPU slice counts its chips: a whole v7 Ironwood pod is 9,216 of them.
+        "gpu_count": (0.01, 9_216),
     },
     "accelerators": {
         "memory_gb": (1, 2_000),
-        "memory_bandwidth_tbps": (0.05, 100),
+        # TPU v1 reads DDR3 at 0.034 TB/s: the floor is below the slowest real part.
+        "memory_bandwidth_tbps": (0.03, 100),
         "bf16_dense_tflops": (0.1, 50_000),
         "tdp_w": (5, 5_000),
     },
@@ -48,6 +49,14 @@ PRICE_BOUNDS = {
         "pass_rate": (0, 1),
         "mean_input_tokens": (0, 10_000_000),
         "mean_output_tokens": (0, 10_000_000),
+        "cost_per_attempt_usd": (0, 10_000),
+    },
+    "throughput_measurements": {
+        "tokens_per_second": (0.001, 10_000_000),
+        "params_b": (0.0001, 100_000),
+        "active_params_b": (0.0001, 100_000),
+        "gpus": (1, 100_000),
+        "batch": (1, 1_000_000),
     },
 }
 ALLOWED = {
@@ -56,7 +65,8 @@ ALLOWED = {
         "currency": ["USD"],
     },
     "accelerators": {},
-    "eval_results": {"tokens_basis": ["measured", "assumed"]},
+    "eval_results": {"tokens_basis": ["measured", "assumed", "derived_from_cost"]},
+    "throughput_measurements": {"phase": ["decode", "prefill", "serving"]},
 }
 NOT_NULL = {
     "token_prices": ["input_usd_per_mtok", "currency", "canonical_model"],
@@ -64,7 +74,11 @@ NOT_NULL = {
     # A spec no source publishes (a new consumer card's bandwidth) is unknown, not wrong: the row
     # still gives the part its identity, and every mart skips a null spec.
     "accelerators": [],
-    "eval_results": ["pass_rate", "mean_input_tokens", "mean_output_tokens"],
+    # Token counts are null exactly when a run published only its cost (tokens_basis derived_from_cost:
+    # intermediate.int_eval_runs derives them); the CSV/JSON parser requires them, the Aider parser
+    # requires them or a positive cost.
+    "eval_results": ["pass_rate"],
+    "throughput_measurements": ["params_b", "active_params_b", "tokens_per_second", "measured_on"],
 }
 # Rows breaking these go to quarantine; a null canonical_model is reported as unmapped instead.
 _SOFT_NOT_NULL = {"canonical_model"}
@@ -108,8 +122,8 @@ def _suite(gx, dataset) -> Any:
 
 @cache
 def _context():
-    """One ephemeral GX context per process: the refresh validates every dataset in one process,
-    and one context lets the Data Docs be built once at publish time instead of per dataset."""
+    """One ephemeral GX context per process: the refresh validates every dataset in one process.
+    Its Data Docs are not built: pipelines.validation_docs writes pages that work offline."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -185,31 +199,3 @@ def validate(dataset, frame: pl.DataFrame) -> ValidationOutcome:
         + (f"; {share:.0%} rejected exceeds {MAX_REJECTED_SHARE:.0%}" if share > MAX_REJECTED_SHARE else "")
     )
     return ValidationOutcome(success, passed, rejected, summary, dict(result.statistics), structural)
-
-
-def write_docs(docs_dir: Path) -> bool:
-    """Build the Data Docs of this process's validations into ``docs_dir``, replacing the previous
-    run's (built aside, then swapped in, so a reader never sees half a site). False when none ran."""
-    if _context.cache_info().currsize == 0:
-        return False
-    context = _context()
-    fresh = docs_dir.with_name(docs_dir.name + ".new")
-    shutil.rmtree(fresh, ignore_errors=True)
-    for site in list(context.list_data_docs_sites()):
-        context.delete_data_docs_site(site)
-    context.add_data_docs_site(
-        site_name="costcurve",
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(fresh)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    context.build_data_docs(site_names=["costcurve"])
-    old = docs_dir.with_name(docs_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if docs_dir.exists():
-        os.replace(docs_dir, old)
-    os.replace(fresh, docs_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    return True

@@ -3,8 +3,10 @@
 Columns (CSV header or JSON object keys; a JSON file is a list of objects): ``model``, ``task``,
 ``pass_rate`` (0..1, or a percentage such as ``68.4%``), ``mean_input_tokens``,
 ``mean_output_tokens`` and ``source`` are required; ``n``, ``mean_cached_input_tokens``,
-``tokens_basis`` (measured | assumed, default measured), ``source_url``, ``provider`` (helps map the
-model id) and ``measured_on`` (ISO date, becomes ``valid_from``) are optional. The embedded default
+``tokens_basis`` (measured | assumed, default measured), ``cost_per_attempt_usd`` (what one attempt
+cost, as published), ``source_url``, ``provider`` (helps map the model id) and ``measured_on`` (ISO date,
+becomes ``valid_from``) are optional. Leaderboards in their own formats have their own modules
+(``sources/aider.py``). The embedded default
 is ``sources/catalog/eval_results.csv``: a few public figures quoted in the project's seed notes,
 with the tokens per attempt stated as assumptions.
 
@@ -147,6 +149,7 @@ def _row(entry: Any) -> dict[str, Any]:
         "n": _count(record, "n"),
         **{c: quantize_price(v) for c, v in tokens.items()},
         "tokens_basis": basis,
+        "cost_per_attempt_usd": quantize_price(_number(record, "cost_per_attempt_usd")),
         "source_url": record.get("source_url") or None,
         "valid_from": read_date(record.get("measured_on"), field="measured_on"),
     }

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,12 @@ class Fetched:
 
     url: str
     body: bytes
+    # Provenance of an embedded snapshot (sources/market_snapshot.py): when the upstream published
+    # what the body holds, where it came from and under which licence. None for a live fetch, which
+    # is observed when it is fetched.
+    observed_at: datetime | None = None
+    origin: str | None = None
+    licence: str | None = None
 
 
 def redact(url: str) -> str:

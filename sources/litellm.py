@@ -47,6 +47,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sources import market_snapshot
 from sources.base import BadRecord, ParseResult, Records, SourceError, checked_price, json_object, plain_id
 from sources.http import Fetched, Http
 from sources.model_identity import canonical_model
@@ -93,8 +94,8 @@ def fetch_live(http: Http) -> list[Fetched]:
 
 
 def embedded() -> list[Fetched]:
-    """No embedded default: genai-prices and the curated CSV cover the offline run."""
-    return []
+    """The market snapshot's copy of this feed, with its date and licence (sources/market_snapshot.py)."""
+    return market_snapshot.payloads(NAME)
 
 
 class _Object(dict):

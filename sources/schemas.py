@@ -168,11 +168,94 @@ EVAL_RESULTS = Dataset(
         Column(
             "tokens_basis",
             pl.Utf8,
-            "measured (the source counted tokens) or assumed (our stated assumption).",
+            "measured (the source counted tokens), assumed (our stated assumption) or derived_from_cost (the"
+            " source published only what the run cost: intermediate.int_eval_runs derives the tokens from the"
+            " prices in force on the run's date; the token columns are null here).",
+        ),
+        Column(
+            "cost_per_attempt_usd",
+            PRICE_DTYPE,
+            "What one attempt cost as the source published it (a run's total cost / attempts), USD at the"
+            " prices of the run's date; null when not published.",
         ),
         Column("source_url", pl.Utf8, "Where the pass rate can be checked."),
         _VALID_FROM,
     ),
 )
 
-DATASETS = {d.name: d for d in (TOKEN_PRICES, GPU_RATES, ACCELERATORS, EVAL_RESULTS)}
+THROUGHPUT_MEASUREMENTS = Dataset(
+    name="throughput_measurements",
+    doc="Measured inference throughput: tokens per second of a model shape on a number of accelerators, "
+    "per engine, precision, phase, batch and context; the measured alternative to the roofline.",
+    key=(
+        "source",
+        "accelerator_name",
+        "gpus",
+        "engine",
+        "engine_version",
+        "model",
+        "dtype",
+        "phase",
+        "batch",
+        "context_tokens",
+        "prompt_tokens",
+    ),
+    columns=(
+        Column("source", pl.Utf8, "Who published or took the measurement (curated, or a user's file)."),
+        Column("accelerator_name", pl.Utf8, "The accelerator as the source writes it."),
+        Column(
+            "accelerator",
+            pl.Utf8,
+            "Canonical accelerator id; null when the name maps to nothing (then no mart uses the row).",
+        ),
+        Column("gpus", pl.Int64, "Accelerators the model ran on (the tensor-parallel degree)."),
+        Column("engine", pl.Utf8, "Serving engine or framework: pytorch, vllm, tensorrt-llm, nim, ..."),
+        Column("engine_version", pl.Utf8, "Its version as published; '' when not stated."),
+        Column(
+            "model", pl.Utf8, "The model or model shape measured (e.g. llama3-8b, llama-3.3-70b-instruct)."
+        ),
+        Column("params_b", PRICE_DTYPE, "Total parameters, billions."),
+        Column(
+            "active_params_b", PRICE_DTYPE, "Parameters active per token, billions (= params_b if dense)."
+        ),
+        Column("layers", pl.Int64, "Transformer layers; null when not stated."),
+        Column("kv_heads", pl.Int64, "Key/value heads per layer; null when not stated."),
+        Column("head_dim", pl.Int64, "Dimension of each head; null when not stated."),
+        Column("dtype", pl.Utf8, "Weight precision: bf16, fp8, int4, fp4, ..."),
+        Column(
+            "phase",
+            pl.Utf8,
+            "decode (tokens/s of decode steps alone), prefill (prompt tokens/s) or serving (output tokens/s "
+            "of whole requests, prefill included, as load generators report).",
+        ),
+        Column("batch", pl.Int64, "Concurrent sequences (decode, prefill) or concurrent requests (serving)."),
+        Column(
+            "context_tokens",
+            pl.Int64,
+            "Tokens in each sequence's context: the KV length for decode, the prompt for prefill, prompt + "
+            "output at a request's end for serving.",
+        ),
+        Column(
+            "prompt_tokens",
+            pl.Int64,
+            "Prompt tokens per request (prefill, serving); 0 for decode (no prompt is timed).",
+        ),
+        Column("output_tokens", pl.Int64, "Output tokens per request (serving); null otherwise."),
+        Column(
+            "tokens_per_second",
+            PRICE_DTYPE,
+            "Throughput of all the GPUs together: output tokens/s (decode, serving) or prompt tokens/s (prefill).",
+        ),
+        Column(
+            "measured_on",
+            pl.Date,
+            "Date of the measurement or, for a published figure, of its publication (of its reading where the "
+            "publication is undated; notes say so).",
+        ),
+        Column("source_url", pl.Utf8, "Where the figure can be checked."),
+        Column("notes", pl.Utf8, "Method and caveats as the source states them."),
+        _VALID_FROM,
+    ),
+)
+
+DATASETS = {d.name: d for d in (TOKEN_PRICES, GPU_RATES, ACCELERATORS, EVAL_RESULTS, THROUGHPUT_MEASUREMENTS)}

@@ -44,7 +44,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sources import azure
+from sources import azure, market_snapshot
 from sources.accelerator_identity import canonical_accelerator
 from sources.base import TRUNCATED, ParseResult, RowRejected, SourceError
 from sources.gpu_rows import RateRows, read_csv
@@ -105,6 +105,8 @@ KNOWN = (
 
 # GCP host VM families -> the accelerator their GPU rows are named by (SkyPilot's
 # _ACC_INSTANCE_TYPE_DICTS, plus a3-edgegpu, which carries H100s as well).
+# The first bytes of the embedded snapshot's derived offer format (sources/market_snapshot.py).
+OFFERS_HEADER = ",".join(market_snapshot.OFFER_COLUMNS).encode()
 GCP_HOST_FAMILIES = {
     "a2-highgpu": "A100",
     "a2-megagpu": "A100",
@@ -146,8 +148,8 @@ def _fetch_cloud(http: Http, cloud: str) -> Fetched:
 
 
 def embedded() -> list[Fetched]:
-    # The curated rate catalog (gpu_curated) is the gpu_rates dataset's embedded default.
-    return []
+    """The market snapshot's offers, one payload per cloud (sources/market_snapshot.py)."""
+    return market_snapshot.payloads(NAME)
 
 
 def cloud_of(origin: str) -> str:
@@ -170,6 +172,8 @@ def cloud_of(origin: str) -> str:
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     source = "anycloud" if "anycloud" in origin.lower() else NAME
     catalog = _Catalog(source, cloud_of(origin))
+    if body.lstrip(b"\xef\xbb\xbf").startswith(OFFERS_HEADER):
+        return catalog.read_offers(body)
     rows, malformed, warnings = read_csv(
         source, body, required=REQUIRED, known=KNOWN, key=catalog.key, unquoted=GENERATION
     )
@@ -376,6 +380,35 @@ class _Catalog:
             "GpuInfo": gpus.get("GpuInfo", ""),
         }
         self._add_rates(instance, totals["Price"], totals["SpotPrice"])
+
+    def read_offers(self, body: bytes) -> ParseResult:
+        """The embedded snapshot's derived format: rows already priced per instance and region."""
+        rows, malformed, warnings = read_csv(
+            self.rates.source, body, required=market_snapshot.OFFER_COLUMNS, key=self.key
+        )
+        self.rates.rejects.extend(malformed)
+        self.rates.warnings.extend(warnings)
+        for row in rows:
+            label = f"{row['instance_type']} in {row['region']}"
+            key = {k: row[k] for k in ("provider", "instance_type", "region", "pricing_type")}
+            self.rates.read(label, row, key, functools.partial(self._add_offer, row))
+        return self.result()
+
+    def _add_offer(self, row: dict[str, Any]) -> None:
+        self._emit(
+            row,
+            provider=row["provider"],
+            instance_type=row["instance_type"],
+            region=row["region"],
+            pricing_type=row["pricing_type"],
+            accelerator_name=row["accelerator_name"],
+            # The identity the build resolved; an unmapped name is looked up again at each read,
+            # so an alias added since the build maps it.
+            accelerator=row["accelerator"] or None,
+            gpu_count=self.rates.gpu_count(row, "gpu_count"),
+            usd_per_instance_hour=self.rates.number(row, "usd_per_instance_hour"),
+            price_field="usd_per_instance_hour",
+        )
 
     def result(self) -> ParseResult:
         if self.no_spot:

@@ -14,7 +14,13 @@ _SCALARS = {
     "pue": ("double", "Power usage effectiveness: facility power / IT power."),
     "system_power_factor": ("double", "Server wall power per unit of GPU TDP."),
     "depreciation_years": ("double", "Straight-line life of owned hardware, years."),
-    "ops_usd_per_gpu_hour": ("double", "Operations cost per owned GPU-hour, USD."),
+    "ops_usd_per_gpu_hour": (
+        "double",
+        "Operations cost per owned GPU-hour of a GPU of ops_reference_tdp_w, USD; others scale by TDP.",
+    ),
+    "ops_reference_tdp_w": ("double", "TDP (W) of the GPU ops_usd_per_gpu_hour is calibrated on."),
+    "host_share_of_gpu_price": ("double", "Host share of a server, as a share of its GPUs' price."),
+    "server_share_priced": ("varchar[]", "Accelerators whose launch price already is a server share."),
     "hours_per_month": ("double", "Hours in a month."),
     "bw_efficiency": ("double", "Achieved share of peak memory bandwidth in decode."),
     "compute_efficiency": ("double", "Achieved share of peak dense compute (MFU)."),
@@ -22,9 +28,30 @@ _SCALARS = {
     "batch_size": ("bigint", "Concurrent sequences per decode step."),
     "context_tokens": ("bigint", "Tokens in each sequence's KV cache."),
     "kv_bytes_per_elem": ("double", "Bytes per cached KV element."),
+    "batch_grid": ("bigint[]", "Batch sizes of the operating-point grid."),
+    "context_grid": ("bigint[]", "Context lengths (tokens) of the operating-point grid."),
+    "latency_target_ms_per_token": ("double", "Per-token latency target, ms per output token; 0 = none."),
     "memory_overhead": ("double", "Weights x this must fit in GPU memory."),
     "utilization_grid": ("double[]", "Utilizations the grids are computed at."),
     "monthly_token_grid": ("bigint[]", "Monthly token volumes of the API-vs-self-host curves."),
+    "mci_base_date": ("date", "Month in which the Margin Compression Index is 100."),
+    "mci_min_matched_items": (
+        "bigint",
+        "Fewest matched items behind an index link not flagged low_coverage.",
+    ),
+    "measured_params_tolerance": (
+        "double",
+        "A measurement stands for a size class whose params_b lies within this share of its own.",
+    ),
+    "measured_batch_tolerance": ("double", "... and whose batch lies within this share of batch_size."),
+    "measured_context_tolerance": (
+        "double",
+        "... and whose context lies within this share of context_tokens.",
+    ),
+    "derived_tokens_input_share": (
+        "double",
+        "Input share of an eval run's tokens where they are derived from its published cost.",
+    ),
 }
 
 
@@ -39,12 +66,23 @@ def write(con: duckdb.DuckDBPyConnection, assumptions: Assumptions) -> str:
     )
     con.execute(
         "create or replace table meta.size_classes (size_class varchar, params_b double, layers bigint, "
-        "kv_heads bigint, head_dim bigint, reference_api_models varchar[])"
+        "kv_heads bigint, head_dim bigint, reference_api_models varchar[], active_params_b double, "
+        "experts bigint, experts_per_token bigint)"
     )
     con.executemany(
-        "insert into meta.size_classes values (?, ?, ?, ?, ?, ?)",
+        "insert into meta.size_classes values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (name, c["params_b"], c["layers"], c["kv_heads"], c["head_dim"], c["reference_api_models"])
+            (
+                name,
+                c["params_b"],
+                c["layers"],
+                c["kv_heads"],
+                c["head_dim"],
+                c["reference_api_models"],
+                c["active_params_b"],
+                c["experts"],
+                c["experts_per_token"],
+            )
             for name, c in values["size_classes"].items()
         ],
     )
@@ -67,12 +105,15 @@ def _document(con: duckdb.DuckDBPyConnection) -> None:
         "meta.size_classes",
         "Model-size classes of the self-host and breakeven marts.",
         {
-            "size_class": "Name of the class (8b, 70b, 405b).",
+            "size_class": "Name of the class (8b, 70b, 405b, deepseek-v3-671b, ...).",
             "params_b": "Parameters, billions.",
             "layers": "Transformer layers.",
             "kv_heads": "Key/value heads (grouped-query attention).",
             "head_dim": "Dimension of each head.",
             "reference_api_models": "API models compared with self-hosting this class.",
+            "active_params_b": "Parameters each token runs, billions (= params_b for a dense model).",
+            "experts": "Routed experts per layer (1 for a dense model).",
+            "experts_per_token": "Routed experts each token picks (1 for a dense model).",
         },
     )
     document(

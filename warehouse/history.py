@@ -31,6 +31,16 @@ closing, a late payload, a rebuild), it moves to ``superseded.<dataset>`` with `
 and the replacement is inserted with ``recorded_at``. Only ``last_seen_at`` is updated in place.
 
 Every step is set-based SQL over the payload and the keys of its scope that are open in its window.
+
+**The key hash.** Every version carries ``key_hash``, a 64-bit hash of its natural key (the low half
+of the md5 of the tagged key values, like ``row_hash``: stable across DuckDB versions, which its
+``hash()`` is not). The one join against all of history matches on that integer, not on the key's
+strings, and only over versions that can reach the payload's earliest coverage start (for a payload
+without declared dates: its day, so closed versions are never read). The key columns are then
+compared on the matched rows only, so a collision with a key outside the payload costs nothing; two
+keys of one merge sharing a hash (odds ~1e-10 at 100k keys) stop the merge with an error rather than
+mix them. The hash is filled on open for versions that lack it (a warehouse from before it, a row
+written by hand) and recomputed whole when the natural key changes (its column comment names it).
 """
 
 from __future__ import annotations
@@ -67,6 +77,7 @@ SYSTEM_COLUMNS = {
     "last_seen_at": ("timestamptz", "When costcurve last observed this version in a payload."),
     "payload_sha256": ("varchar", "sha256 of the raw.payloads body this version was first read from."),
     "row_hash": ("varchar", "Hash of the value columns, used to detect changes."),
+    "key_hash": ("ubigint", "64-bit hash of the natural key, used to match payloads against history."),
     "recorded_at": (
         "timestamptz",
         "When the warehouse recorded this version (system time). A version is never changed after; "
@@ -78,6 +89,10 @@ SUPERSEDED_AT = (
     "timestamptz",
     "When the warehouse stopped believing this version: a later payload, correction or rebuild replaced it.",
 )
+
+
+class KeyHashCollision(Exception):
+    """Two natural keys of one merge share a key hash: merging on it would mix their histories."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,11 @@ def ensure(con: duckdb.DuckDBPyConnection, dataset) -> None:
     added = _ensure_table(con, table_name(dataset), columns)
     if added:
         _migrate(con, dataset, added)
+    if _stored_comment(con, table_name(dataset), "key_hash") != _key_hash_doc(dataset):
+        # New column, or a natural key that changed: every version's hash is recomputed once.
+        con.execute(f"update {table_name(dataset)} set key_hash = {_key_hash_expr(dataset.key)}")
+    else:
+        fill_key_hash(con, dataset)
     _ensure_table(con, superseded_name(dataset), [*columns, SUPERSEDED_AT[:2]])
     key = [(k, duck_type(dataset.schema[k])) for k in dataset.key]
     _ensure_table(
@@ -189,6 +209,7 @@ def ensure(con: duckdb.DuckDBPyConnection, dataset) -> None:
         },
     )
     docs = {c.name: c.doc for c in data_cols} | {name: doc for name, (_, doc) in SYSTEM_COLUMNS.items()}
+    docs["key_hash"] = _key_hash_doc(dataset)
     document(
         con,
         table_name(dataset),
@@ -205,6 +226,34 @@ def ensure(con: duckdb.DuckDBPyConnection, dataset) -> None:
     )
 
 
+def _key_hash_doc(dataset) -> str:
+    # Names the key it hashes: a changed natural key changes this comment, which is what makes
+    # ensure() recompute the hashes.
+    return (
+        f"64-bit hash of the natural key ({', '.join(dataset.key)}), the low half of the md5 of its "
+        "tagged values: the merge matches payloads against history by it."
+    )
+
+
+def _stored_comment(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    schema, name = table.split(".")
+    found = con.execute(
+        "select comment from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ? and column_name = ?",
+        [schema, name, column],
+    ).fetchone()
+    return found[0] if found else None
+
+
+def fill_key_hash(con: duckdb.DuckDBPyConnection, dataset) -> int:
+    """Give every version that lacks it its key hash (rows written by other means than a merge);
+    returns how many. Checking costs a scan of one column's null counts."""
+    table = table_name(dataset)
+    return con.execute(
+        f"update {table} set key_hash = {_key_hash_expr(dataset.key)} where key_hash is null"
+    ).fetchone()[0]
+
+
 def _migrate(con: duckdb.DuckDBPyConnection, dataset, added: set[str]) -> None:
     """A new column changes no version: recompute row_hash (which skips null values) so old rows
     still match the payloads that do not carry the column; a warehouse from before system time
@@ -216,11 +265,19 @@ def _migrate(con: duckdb.DuckDBPyConnection, dataset, added: set[str]) -> None:
     con.execute(f"update {table} set {', '.join(sets)}")
 
 
-def _hash_expr(columns, alias: str = "") -> str:
+def _tagged(columns, alias: str = "") -> str:
     # Only non-null values, each with its column's name: a column added to the schema (null in
     # every old row) changes no hash. U+241F SYMBOL FOR UNIT SEPARATOR is never part of a value.
     parts = ", ".join(f"'{c}=' || cast({alias}{c} as varchar)" for c in columns)
-    return f"md5(concat_ws('\u241f', {parts}))"
+    return f"concat_ws('\u241f', {parts})"
+
+
+def _hash_expr(columns, alias: str = "") -> str:
+    return f"md5({_tagged(columns, alias)})"
+
+
+def _key_hash_expr(key, alias: str = "") -> str:
+    return f"md5_number_lower({_tagged(key, alias)})"
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict):
@@ -300,13 +357,16 @@ def merge(
             con,
             f"""
             create or replace temp table _seg as
-            with one as (
+            with hashed as (
                 select {", ".join(data_cols)}, valid_from, valid_to,
-                       bool_or(valid_from is not null or valid_to is not null)
-                           over (partition by {key_list}) as dated,
-                       {_hash_expr(values)} as row_hash
+                       {_key_hash_expr(key)} as key_hash, {_hash_expr(values)} as row_hash
                 from _incoming
+            ), one as (
+                select *, bool_or(valid_from is not null or valid_to is not null)
+                              over (partition by key_hash) as dated
+                from hashed
                 -- One row per key and start (parsers already keep the first; this makes it certain).
+                -- By the key's columns: two keys sharing a hash must both reach the check after _spoken.
                 qualify row_number() over (partition by {key_list}, valid_from order by row_hash) = 1
             ), starts as (
                 select *, case when valid_from is not null then valid_from
@@ -315,7 +375,7 @@ def merge(
             )
             select * exclude (valid_from, valid_to, dated),
                    least(coalesce(valid_to, {_POS_INF}),
-                         coalesce(lead(seg_from) over (partition by {key_list} order by seg_from), {_POS_INF}))
+                         coalesce(lead(seg_from) over (partition by key_hash order by seg_from), {_POS_INF}))
                        as seg_to
             from starts
             """,
@@ -325,68 +385,100 @@ def merge(
         # 2. The keys this payload speaks for, with its coverage start c: every listed key, and
         #    (a whole snapshot) every key of its scope still in effect on its day that it neither
         #    lists nor holds.
-        listed = f"select {key_list}, least(min(seg_from), $day) as c, false as absent from _seg group by all"
+        listed = f"select {key_list}, key_hash, least(min(seg_from), $day) as c, false as absent from _seg group by all"
         absent = ""
         if snapshot:
             scope_vals = _scope_value(scope, "s")
+            not_held = (
+                f"and not exists (select 1 from _held x where {_held_match(key, 'x', 'h')})" if held else ""
+            )
             absent = f"""
             union all
-            select {", ".join(f"h.{k}" for k in key)}, $day, true
+            select {", ".join(f"h.{k}" for k in key)}, h.key_hash, $day, true
             from {table} h
             where coalesce(h.valid_to, {_POS_INF}) > $day
               and {_scope_value(scope, "h")} in (select distinct {scope_vals} from _seg s)
-              and not exists (select 1 from _seg s where {_key_match(key, "s", "h")})
-              and not exists (select 1 from _held x where {_held_match(key, "x", "h")})
+              and not exists (select 1 from _seg s where s.key_hash = h.key_hash and {_key_match(key, "s", "h")})
+              {not_held}
             group by all
             """
         _run(con, f"create or replace temp table _spoken as {listed} {absent}", params)
+        # The temp tables below are joined on key_hash alone: exact while no two keys of this merge
+        # share a hash (and the history versions matched by hash are checked key by key in _old).
+        shared = con.execute(
+            "select count(*) - count(distinct key_hash), min(key_hash) filter (where n > 1) "
+            "from (select key_hash, count(*) over (partition by key_hash) as n from _spoken)"
+        ).fetchone()
+        if shared[0]:
+            raise KeyHashCollision(
+                f"two natural keys of this {dataset.name} payload share the 64-bit key hash {shared[1]}: "
+                "the merge stopped rather than mix their histories"
+            )
         # 3. m: the earliest coverage start among payloads observed after this one. A later whole
         #    snapshot of the same scope covers from its day unless it held the key; other coverages
-        #    are recorded per key in observations.<dataset>.
+        #    are recorded per key in observations.<dataset>. The daily case, a payload newer than
+        #    every one merged before, has no later observation: m is the open end for every key.
         obs_table = observations_name(dataset)
-        snap_m = f"{_POS_INF}"
-        if scope is not None:
-            snap_m = f"""coalesce((
-                select min(o.observed_on) from observations.snapshots o
-                where o.dataset = '{dataset.name}' and o.scope_columns = '{",".join(scope)}'
-                  and o.scope_value = {_scope_value(scope, "a")} and {later}
-                  and not exists (select 1 from {obs_table} x
-                                  where x.kind = 'held' and x.payload_sha256 = o.payload_sha256
-                                    and x.observed_at = o.observed_at and {_held_match(key, "x", "a")})
-            ), {_POS_INF})"""
-        _run(
+        newest = not _run(
             con,
-            f"""
-            create or replace temp table _window as
-            select a.*, least({snap_m}, coalesce((
-                       select min(coalesce(o.covers_from, {_NEG_INF})) from {obs_table} o
-                       where o.kind = 'covers' and {_key_match(key, "o", "a")} and {later}
-                   ), {_POS_INF})) as m
-            from _spoken a
-            """,
+            f"""select exists (select 1 from observations.snapshots o where o.dataset = '{dataset.name}' and {later})
+                    or exists (select 1 from {obs_table} o where o.kind = 'covers' and {later})""",
             params,
-        )
-        con.execute("delete from _window where c >= m")
+        ).fetchone()[0]
+        if newest:
+            con.execute(f"create or replace temp table _window as select *, {_POS_INF} as m from _spoken")
+        else:
+            snap_m = f"{_POS_INF}"
+            if scope is not None:
+                snap_m = f"""coalesce((
+                    select min(o.observed_on) from observations.snapshots o
+                    where o.dataset = '{dataset.name}' and o.scope_columns = '{",".join(scope)}'
+                      and o.scope_value = {_scope_value(scope, "a")} and {later}
+                      and not exists (select 1 from {obs_table} x
+                                      where x.kind = 'held' and x.payload_sha256 = o.payload_sha256
+                                        and x.observed_at = o.observed_at and {_held_match(key, "x", "a")})
+                ), {_POS_INF})"""
+            _run(
+                con,
+                f"""
+                create or replace temp table _window as
+                select a.*, least({snap_m}, coalesce((
+                           select min(coalesce(o.covers_from, {_NEG_INF})) from {obs_table} o
+                           where o.kind = 'covers' and {_key_match(key, "o", "a")} and {later}
+                       ), {_POS_INF})) as m
+                from _spoken a
+                """,
+                params,
+            )
+            con.execute("delete from _window where c >= m")
         # 4. New versions of every key in the window: what history says outside [c, m), what this
-        #    payload says inside it, equal neighbours coalesced.
+        #    payload says inside it, equal neighbours coalesced. The one join against all of history,
+        #    by the integer key hash and only over versions that reach the earliest coverage start
+        #    (a payload without declared dates: its day, so only versions still open then).
+        earliest = con.execute(f"select coalesce(min(c), {_POS_INF})::varchar from _window").fetchone()[0]
         old_cols = ", ".join(f"h.{c}" for c in values)
         con.execute(
             f"""
             create or replace temp table _old as
-            select h.rowid as rid, {", ".join(f"h.{k}" for k in key)}, {old_cols}, h.row_hash,
+            select h.rowid as rid, {", ".join(f"h.{k}" for k in key)}, h.key_hash, {old_cols}, h.row_hash,
                    coalesce(h.valid_from, {_NEG_INF}) as f, coalesce(h.valid_to, {_POS_INF}) as t,
-                   h.first_seen_at, h.last_seen_at, h.payload_sha256, w.c, w.m
-            from {table} h join _window w on {_key_match(key, "h", "w")}
+                   h.first_seen_at, h.last_seen_at, h.payload_sha256, w.c, w.m,
+                   {_key_match(key, "h", "w")} as same_key
+            from {table} h join _window w on h.key_hash = w.key_hash
             where coalesce(h.valid_from, {_NEG_INF}) <= w.m and coalesce(h.valid_to, {_POS_INF}) >= w.c
+              and coalesce(h.valid_to, {_POS_INF}) >= '{earliest}'::date
             """
         )
+        # A separate statement: in the join's WHERE, DuckDB would hash the key strings of every
+        # version scanned; here it compares them on the matched rows only.
+        con.execute("delete from _old where not same_key")
         # The common day: a key listed at the values of the version that already spans its whole
         # window. Nothing changes but its sightings; the rest of the merge skips it.
         _run(
             con,
             f"""
             create or replace temp table _kept as
-            select o.rid, {", ".join(f"o.{k}" for k in key)} from _old o join _seg s on {_key_match(key, "o", "s")}
+            select o.rid, o.key_hash from _old o join _seg s on o.key_hash = s.key_hash
             where s.seg_from = o.c and s.seg_to = {_POS_INF} and o.f <= o.c and o.t >= o.m
               and o.row_hash = s.row_hash
             """,
@@ -402,10 +494,8 @@ def merge(
             params,
         ).fetchone()[0]
         for temp in ("_window", "_old"):
-            con.execute(
-                f"delete from {temp} t where exists (select 1 from _kept k where {_key_match(key, 'k', 't')})"
-            )
-        piece_cols = f"{key_list}, {', '.join(values)}, row_hash"
+            con.execute(f"delete from {temp} where key_hash in (select key_hash from _kept)")
+        piece_cols = f"key_hash, {key_list}, {', '.join(values)}, row_hash"
         _run(
             con,
             f"""
@@ -417,26 +507,26 @@ def merge(
                 select {piece_cols}, greatest(f, m), t, first_seen_at, last_seen_at, payload_sha256
                 from _old where t > m
                 union all
-                select {", ".join(f"s.{c}" for c in data_cols)}, s.row_hash,
+                select s.key_hash, {", ".join(f"s.{c}" for c in data_cols)}, s.row_hash,
                        greatest(s.seg_from, w.c), least(s.seg_to, w.m), $obs, $obs, $sha
-                from _seg s join _window w on {_key_match(key, "s", "w")}
+                from _seg s join _window w on s.key_hash = w.key_hash
                 where greatest(s.seg_from, w.c) < least(s.seg_to, w.m)
             ), marked as (
                 select *, case when lag(t) over k = f and lag(row_hash) over k = row_hash then 0 else 1 end
                           as starts_island
-                from pieces window k as (partition by {key_list} order by f)
+                from pieces window k as (partition by key_hash order by f)
             ), islands as (
-                select *, sum(starts_island) over (partition by {key_list} order by f) as island from marked
+                select *, sum(starts_island) over (partition by key_hash order by f) as island from marked
             )
-            select {key_list}, {", ".join(f"any_value({c}) as {c}" for c in values)}, row_hash,
+            select key_hash, {", ".join(f"any_value({c}) as {c}" for c in data_cols)}, row_hash,
                    min(f) as f, max(t) as t, min(first_seen_at) as first_seen_at,
                    max(last_seen_at) as last_seen_at,
                    arg_min(payload_sha256, first_seen_at) as payload_sha256
-            from islands group by {key_list}, row_hash, island
+            from islands group by key_hash, row_hash, island
             """,
             params,
         )
-        same = f"{_key_match(key, 'n', 'o')} and n.f = o.f and n.t = o.t and n.row_hash = o.row_hash"
+        same = "n.key_hash = o.key_hash and n.f = o.f and n.t = o.t and n.row_hash = o.row_hash"
         unchanged = con.execute(
             f"""
             update {table} h set last_seen_at = greatest(h.last_seen_at, n.last_seen_at),
@@ -461,17 +551,17 @@ def merge(
             f"""
             insert into {table} ({history_cols})
             select {", ".join(data_cols)}, nullif(n.f, {_NEG_INF}), nullif(n.t, {_POS_INF}),
-                   n.first_seen_at, n.last_seen_at, n.payload_sha256, n.row_hash, $now
+                   n.first_seen_at, n.last_seen_at, n.payload_sha256, n.row_hash, n.key_hash, $now
             from _new n where not exists (select 1 from _old o where {same})
             """,
             {"now": recorded_at},
         ).fetchone()[0]
         closed = con.execute(
             "select count(*) from _window w where w.absent and exists "
-            f"(select 1 from _old o where {_key_match(key, 'o', 'w')} and o.f < w.m and o.t > w.c)"
+            "(select 1 from _old o where o.key_hash = w.key_hash and o.f < w.m and o.t > w.c)"
         ).fetchone()[0]
         held_open = 0
-        if snapshot:
+        if snapshot and held:
             held_open = _run(
                 con,
                 f"""
@@ -479,7 +569,7 @@ def merge(
                     select distinct {", ".join(f"h.{k}" for k in key)} from {table} h
                     where coalesce(h.valid_to, {_POS_INF}) > $day
                       and {_scope_value(scope, "h")} in (select distinct {_scope_value(scope, "s")} from _seg s)
-                      and not exists (select 1 from _seg s where {_key_match(key, "s", "h")})
+                      and not exists (select 1 from _seg s where s.key_hash = h.key_hash and {_key_match(key, "s", "h")})
                       and exists (select 1 from _held x where {_held_match(key, "x", "h")}))
                 """,
                 params,

@@ -6,10 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from warehouse.db import document
+from warehouse.db import create_tables, document, upsert
 
 # A source not refreshed in 36 h missed a daily run and its retry window.
 STALE_AFTER = timedelta(hours=36)
+
+SNAPSHOT_ID_DOC = (
+    "The DuckLake snapshot this run published (read it with costcurve sql --as-of-run RUN_ID); "
+    "null on a local-file warehouse and for a run that published nothing."
+)
 
 DDL = """
 create table if not exists meta.runs (
@@ -18,7 +23,8 @@ create table if not exists meta.runs (
     started_at timestamptz not null,
     finished_at timestamptz,
     status varchar not null,
-    summary varchar
+    summary varchar,
+    snapshot_id bigint
 );
 create table if not exists meta.run_failures (
     run_id varchar not null,
@@ -72,6 +78,9 @@ alter table meta.source_runs add column if not exists versions_superseded bigint
 alter table meta.source_runs add column if not exists keys_closed bigint;
 alter table meta.source_runs add column if not exists keys_held_open bigint;
 alter table quarantine.rejected_rows add column if not exists natural_key json;
+alter table meta.source_runs add column if not exists origin varchar;
+alter table meta.source_runs add column if not exists licence varchar;
+alter table meta.runs add column if not exists snapshot_id bigint;
 """
 
 DOCS = {
@@ -88,6 +97,7 @@ DOCS = {
                 "died (killed before it finished)."
             ),
             "summary": "One line of what happened, naming each failed source, blocked dataset and failed step.",
+            "snapshot_id": SNAPSHOT_ID_DOC,
         },
     ),
     "meta.run_failures": (
@@ -135,7 +145,15 @@ DOCS = {
                 "Keys a whole snapshot no longer listed but kept open because a record of them was rejected."
             ),
             "duration_s": "Seconds spent fetching, parsing and validating.",
-            "observed_at": "When the payload was observed.",
+            "observed_at": (
+                "When the source ran (fetched, or read its embedded default or file). An embedded snapshot's "
+                "payloads are observed on the upstream's own date (raw.fetches, history), see origin."
+            ),
+            "origin": "Where an embedded snapshot came from (upstream, version or commit); null for live and file payloads.",
+            "licence": (
+                "The embedded snapshot's licence, and 'derived facts' where the upstream file has none "
+                "and only prices were taken from it; null for live and file payloads."
+            ),
             "error": "Why the source failed, naming source, field and value; null on success.",
             "warnings": "Things worth a look that did not stop the source.",
         },
@@ -163,7 +181,7 @@ DOCS = {
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
+    create_tables(con, DDL)
     for table, (doc, columns) in DOCS.items():
         document(con, table, doc, columns)
 
@@ -214,8 +232,7 @@ def record_source_run(con: duckdb.DuckDBPyConnection, **row) -> None:
         "observed_at",
         "error",
         "warnings",
+        "origin",
+        "licence",
     ]
-    con.execute(
-        f"insert or replace into meta.source_runs ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
-        [row.get(c) for c in columns],
-    )
+    upsert(con, "meta.source_runs", ["run_id", "source", "dataset"], {c: row.get(c) for c in columns})

@@ -15,8 +15,14 @@ Each file starts with a header of ``--`` lines::
 
 and then one SELECT. Dependencies are the tables it reads, found by parsing the SQL with sqlglot
 (no templating): a model reading ``marts.x`` runs after model ``x``. Table macros live in
-``dbt_like_models/macros/`` and are created before any model. Column docs become DuckDB comments,
-and a column without a doc is an error, so the data dictionary cannot drift from the tables.
+``dbt_like_models/macros/`` and are created before any model.
+
+Three layers, each a schema: ``seeds`` (reference data kept in the repository, one ``.csv`` per table
+under ``dbt_like_models/seeds/`` whose ``--`` header is the same as a model's, without
+``materialized``), ``intermediate`` (the rules every mart shares: the price of record, the spec of
+record, the offers in effect) and ``marts``. All three are published, so an analyst can query the
+rule a mart used (warehouse/publish.py). Column docs become DuckDB comments, and a column without a
+doc is an error, so the data dictionary cannot drift from the tables.
 
 The grain and the tests are checked right after the model is built, each as a query returning the
 rows that break it (``run_tests``): ``grain`` fails on a repeated key, ``not_null`` on a null in any
@@ -29,19 +35,21 @@ other table's column does not hold. Nulls break only ``not_null`` and ``grain``.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import sqlglot
 from sqlglot import exp
 
 from warehouse.db import document
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "dbt_like_models"
-MODEL_SCHEMAS = ("staging", "marts")
+MODEL_SCHEMAS = ("seeds", "staging", "intermediate", "marts")
 _HEADER = re.compile(r"^--\s?(.*)$")
 _TEST = re.compile(r"^(\w+)\((.*)\)$")
 _TARGET = re.compile(r"^(\w+)\s*->\s*(\w+)\.(\w+)\.(\w+)$")
@@ -173,7 +181,8 @@ def _test(path: Path, line: str) -> ModelTest:
 
 
 def _header(path: Path, text: str) -> tuple[str, str, dict[str, str], tuple[ModelTest, ...]]:
-    description, materialized, columns, tests, section = "", "table", {}, [], None
+    seed = path.suffix == ".csv"
+    description, materialized, columns, tests, section = "", "seed" if seed else "table", {}, [], None
     for line in text.splitlines():
         m = _HEADER.match(line)
         if not m:
@@ -196,8 +205,9 @@ def _header(path: Path, text: str) -> tuple[str, str, dict[str, str], tuple[Mode
             section = None
         elif body.startswith(("columns:", "tests:")):
             section = body.rstrip(":")
-    if not description or materialized not in ("table", "view"):
-        raise ValueError(f"{path}: header needs 'description:' and 'materialized: table|view'")
+    if not description or materialized not in (("seed",) if seed else ("table", "view")):
+        need = "'description:'" if seed else "'description:' and 'materialized: table|view'"
+        raise ValueError(f"{path}: header needs {need}")
     names = [t.name for t in tests]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -209,6 +219,8 @@ def _header(path: Path, text: str) -> tuple[str, str, dict[str, str], tuple[Mode
 
 
 def _reads(sql: str) -> set[str]:
+    if not sql.strip():
+        return set()
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     return {
@@ -222,11 +234,12 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
     """All models, in an order where every model comes after the models it reads."""
     found: dict[str, Model] = {}
     for schema in MODEL_SCHEMAS:
-        for path in sorted((models_dir / schema).glob("*.sql")):
+        for path in sorted((models_dir / schema).glob("*.sql" if schema != "seeds" else "*.csv")):
             text = path.read_text()
             description, materialized, columns, tests = _header(path, text)
             # A relationships test reads its target after the build: the target is built first.
-            reads = _reads(text) | {t.target.rsplit(".", 1)[0] for t in tests if t.target}
+            sql = "" if materialized == "seed" else text
+            reads = _reads(sql) | {t.target.rsplit(".", 1)[0] for t in tests if t.target}
             found[f"{schema}.{path.stem}"] = Model(
                 path.stem,
                 schema,
@@ -258,13 +271,27 @@ def create_macros(
         con.execute(path.read_text())
 
 
+def seed_frame(model: Model) -> pl.DataFrame:
+    """A seed's rows: the CSV under its header, types inferred (dates parsed), empty cells null."""
+    body = "\n".join(line for line in model.sql.splitlines() if not _HEADER.match(line))
+    return pl.read_csv(io.StringIO(body), try_parse_dates=True)
+
+
 def build(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    """Materialize one model and document its columns; returns its row count."""
-    body = model.sql.rstrip().rstrip(";")
-    kind = "view" if model.materialized == "view" else "table"
-    if kind == "view":  # a model switched from table to view must not leave its table behind
-        con.execute(f"drop table if exists {model.table}")
-    con.execute(f"create or replace {kind} {model.table} as {body}")
+    """Materialize one model (or load one seed) and document its columns; returns its row count."""
+    con.execute(f"create schema if not exists {model.schema}")
+    if model.materialized == "seed":
+        con.register("_seed_rows", seed_frame(model))
+        try:
+            con.execute(f"create or replace table {model.table} as select * from _seed_rows")
+        finally:
+            con.unregister("_seed_rows")
+    else:
+        body = model.sql.rstrip().rstrip(";")
+        kind = "view" if model.materialized == "view" else "table"
+        if kind == "view":  # a model switched from table to view must not leave its table behind
+            con.execute(f"drop table if exists {model.table}")
+        con.execute(f"create or replace {kind} {model.table} as {body}")
     actual = [r[0] for r in con.execute(f"select * from {model.table} limit 0").description]
     undocumented = [c for c in actual if c not in model.columns]
     stale = [c for c in model.columns if c not in actual]

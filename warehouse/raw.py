@@ -13,7 +13,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.db import document
+from warehouse.db import create_tables, document, upsert
 
 DDL = """
 create table if not exists raw.payloads (
@@ -60,7 +60,10 @@ DOCS = {
             "dataset": "Dataset it feeds.",
             "mode": "live, embedded or file.",
             "url": "Where the body came from.",
-            "observed_at": "When the data was observed: fetch time, or --observed-at for a file.",
+            "observed_at": (
+                "When the data was observed: fetch time, --observed-at for a file, or the upstream's own date "
+                "for an embedded snapshot (sources/catalog/README.md)."
+            ),
             "sha256": "The body in raw.payloads; null when the fetch failed.",
             "error": "Why the fetch failed, in words; null on success.",
         },
@@ -76,7 +79,7 @@ class Archived:
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
+    create_tables(con, DDL)
     for table, (doc, columns) in DOCS.items():
         document(con, table, doc, columns)
 
@@ -95,13 +98,27 @@ def archive(
     sha = hashlib.sha256(body).hexdigest()
     # The URL is part of the identity: two feeds of one source may send the same bytes in one run.
     fetch_id = f"{run_id}:{source}:{sha[:16]}:{hashlib.sha256(url.encode()).hexdigest()[:8]}"
-    inserted = con.execute(
-        "insert into raw.payloads values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning sha256",
-        [sha, source, dataset, url, observed_at, len(body), body],
-    ).fetchall()
-    con.execute(
-        "insert into raw.fetches values (?, ?, ?, ?, ?, ?, ?, ?, null) on conflict do nothing",
-        [fetch_id, run_id, source, dataset, mode, url, observed_at, sha],
+    inserted = upsert(
+        con,
+        "raw.payloads",
+        ["sha256"],
+        dict(
+            sha256=sha,
+            source=source,
+            dataset=dataset,
+            url=url,
+            fetched_at=observed_at,
+            size=len(body),
+            body=body,
+        ),
+        update=False,
+    )
+    upsert(
+        con,
+        "raw.fetches",
+        ["fetch_id"],
+        _fetch(fetch_id, run_id, source, dataset, mode, url, observed_at, sha),
+        update=False,
     )
     return Archived(fetch_id, sha, bool(inserted))
 
@@ -117,9 +134,21 @@ def record_failure(
     observed_at: datetime,
     error: str,
 ) -> None:
-    con.execute(
-        "insert into raw.fetches values (?, ?, ?, ?, ?, ?, ?, null, ?) on conflict do nothing",
-        [f"{run_id}:{source}:failed:{url}", run_id, source, dataset, mode, url, observed_at, error],
+    fetch_id = f"{run_id}:{source}:failed:{url}"
+    row = _fetch(fetch_id, run_id, source, dataset, mode, url, observed_at, None) | {"error": error}
+    upsert(con, "raw.fetches", ["fetch_id"], row, update=False)
+
+
+def _fetch(fetch_id, run_id, source, dataset, mode, url, observed_at, sha256) -> dict:
+    return dict(
+        fetch_id=fetch_id,
+        run_id=run_id,
+        source=source,
+        dataset=dataset,
+        mode=mode,
+        url=url,
+        observed_at=observed_at,
+        sha256=sha256,
     )
 
 

@@ -9,8 +9,7 @@ select
     count(*) over (partition by accelerator, pricing_type) as n_offers
 from history.gpu_rates
 where accelerator is not null
-  and coalesce(valid_from, date '0001-01-01') <= d
-  and (valid_to is null or valid_to > d)
+  and in_effect(valid_from, valid_to, d)
 -- ties go to the alphabetically first provider and offer, so the answer is stable
 qualify row_number() over (
     partition by accelerator, pricing_type order by usd_per_gpu_hour, provider, instance_type, region, zone, source

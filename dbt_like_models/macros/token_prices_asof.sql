@@ -5,5 +5,4 @@
 create or replace macro token_prices_asof(d) as table
 select *
 from history.token_prices
-where coalesce(valid_from, date '0001-01-01') <= d
-  and (valid_to is null or valid_to > d)
+where in_effect(valid_from, valid_to, d)

@@ -1,10 +1,10 @@
--- description: What one correct answer costs per model and task: list price, batch price and a fully cached prompt, from the current eval results and each model's first-party list price. cost_per_correct = cost_per_attempt / pass_rate (independent attempts, verified answers); a pass rate of 0 gives no finite cost (null).
+-- description: What one correct answer costs per model and task: list price, batch price and a fully cached prompt, from the current eval results (intermediate.int_eval_runs) and each model's first-party list price of record (intermediate.int_token_price_of_record). cost_per_correct = cost_per_attempt / pass_rate (independent attempts, verified answers); a pass rate of 0 gives no finite cost (null).
 -- materialized: table
 -- grain: eval_source, model, task, price_mode
 -- tests:
 --   not_null(model, canonical_model, task, eval_source, as_of, price_mode, pass_rate, input_tokens, output_tokens, cached_input_tokens, price_source, price_provider, input_usd_per_mtok, output_usd_per_mtok, cost_per_attempt_usd, rank_in_task)
 --   accepted_values(price_mode: list, batch, cached)
---   accepted_values(tokens_basis: measured, assumed)
+--   accepted_values(tokens_basis: measured, assumed, derived_from_cost)
 --   range(pass_rate: 0..1)
 --   range(cost_per_attempt_usd: 0..)
 --   range(rank_in_task: 1..)
@@ -19,8 +19,8 @@
 --   input_tokens: Mean input tokens per attempt.
 --   output_tokens: Mean output tokens per attempt.
 --   cached_input_tokens: Input tokens per attempt billed at the cache-read price in this price mode.
---   tokens_basis: measured, or assumed when the eval source published no token counts.
---   price_source: Source of the price used (genai_prices preferred, then curated, litellm, openrouter).
+--   tokens_basis: measured; assumed when the eval source published no token counts; derived_from_cost when it published only the run's cost (tokens from the prices of the run's date, intermediate.int_eval_runs).
+--   price_source: Source of the model's first-party list price of record (intermediate.int_token_price_of_record, docs/methodology.md "The price of record").
 --   price_provider: Provider whose price is used: the model's creator (first-party list price).
 --   price_since: Date the price used took effect; null when before the source's first dated change.
 --   input_usd_per_mtok: Input price used, USD per million tokens.
@@ -29,21 +29,16 @@
 --   cost_per_correct_usd: cost_per_correct(cost_per_attempt_usd, pass_rate), USD; null when pass_rate is 0.
 --   rank_in_task: 1 = cheapest correct output for the task within the price mode.
 with evals as (
-    select * from history.eval_results where valid_to is null
+    -- Each key's current run, with its tokens (derived from a published cost where that is all there is).
+    select * from intermediate.int_eval_runs where current and mean_input_tokens is not null
 ),
 prices as (
-    select *,
-           row_number() over (
-               partition by canonical_model
-               order by (valid_to is null) desc,
-                        case source when 'genai_prices' then 1 when 'curated' then 2
-                                    when 'litellm' then 3 else 4 end,
-                        coalesce(valid_from, date '0001-01-01') desc
-           ) as pick
-    from history.token_prices
-    where tier = 'base' and service_tier = 'standard' and not off_peak
-      and provider = split_part(canonical_model, '/', 1)
-      and coalesce(valid_from, date '0001-01-01') <= current_date
+    -- The price of record on the build date, or a retired model's last one (no period in effect: the one
+    -- that ended last).
+    select *
+    from intermediate.int_token_price_of_record
+    where in_effect(valid_from, valid_to, build_date()) or valid_to <= build_date()
+    qualify row_number() over (partition by canonical_model order by valid_to desc nulls first) = 1
 ),
 modes as (
     select e.*, p.source as price_source, p.provider as price_provider, p.valid_from as price_since,
@@ -56,11 +51,11 @@ modes as (
                else 0 end as cached_tokens,
            p.cache_read_usd_per_mtok
     from evals e
-    join prices p on p.canonical_model = e.canonical_model and p.pick = 1
+    join prices p on p.canonical_model = e.canonical_model
     cross join (values ('list'), ('batch'), ('cached')) m(price_mode)
 )
 select
-    model, canonical_model, task, source as eval_source, current_date as as_of, price_mode, pass_rate,
+    model, canonical_model, task, source as eval_source, build_date() as as_of, price_mode, pass_rate,
     mean_input_tokens as input_tokens, mean_output_tokens as output_tokens,
     cached_tokens as cached_input_tokens, tokens_basis,
     price_source, price_provider, price_since,

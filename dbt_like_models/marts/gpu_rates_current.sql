@@ -1,10 +1,10 @@
--- description: GPU rental offers in effect today, one row per source, provider, instance type, region, zone and pricing type, joined to the accelerator's specs (curated specs preferred over Epoch's). Rows whose accelerator maps to nothing are in marts.unmapped_accelerators instead.
+-- description: GPU rental offers in effect today (intermediate.int_gpu_offers_current), one row per source, provider, instance type, region, zone and pricing type, joined to the accelerator's spec of record (curated preferred over Epoch's). Rows whose accelerator maps to nothing are in marts.unmapped_accelerators instead.
 -- materialized: table
 -- grain: source, provider, instance_type, region, zone, pricing_type
 -- tests:
 --   not_null(source, provider, instance_type, region, pricing_type, accelerator, gpu_count, usd_per_instance_hour, usd_per_gpu_hour, last_seen_at)
 --   range(usd_per_gpu_hour: 0..)
---   range(gpu_count: 0..64)
+--   range(gpu_count: 0..9216)
 -- columns:
 --   source: Upstream the rate came from.
 --   provider: Cloud or marketplace renting the GPU.
@@ -23,19 +23,4 @@
 --   usd_per_tbps_hour: usd_per_gpu_hour / memory_bandwidth_tbps: the cost of one TB/s of memory bandwidth for an hour, the compute-cost floor the Margin Compression Index tracks.
 --   rate_since: Date this rate took effect (declared or first observed).
 --   last_seen_at: When a payload last carried this rate.
-with specs as (
-    select *, row_number() over (partition by accelerator order by (source = 'curated') desc) as pick
-    from history.accelerators
-    where valid_to is null
-)
-select
-    r.source, r.provider, r.instance_type, r.region, r.zone, r.pricing_type, r.accelerator, s.vendor,
-    r.gpu_count, r.usd_per_instance_hour, r.usd_per_gpu_hour,
-    s.memory_gb, s.memory_bandwidth_tbps, s.bf16_dense_tflops,
-    round(r.usd_per_gpu_hour / nullif(s.memory_bandwidth_tbps, 0), 6) as usd_per_tbps_hour,
-    r.valid_from as rate_since, r.last_seen_at
-from history.gpu_rates r
-left join specs s on s.accelerator = r.accelerator and s.pick = 1
-where r.accelerator is not null
-  and coalesce(r.valid_from, date '0001-01-01') <= current_date
-  and (r.valid_to is null or r.valid_to > current_date)
+select * from intermediate.int_gpu_offers_current

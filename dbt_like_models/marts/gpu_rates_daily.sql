@@ -21,14 +21,12 @@ with rates as (
 ),
 days as (
     select unnest(generate_series(
-        (select min(valid_from) from rates), current_date, interval 1 day))::date as day
+        (select min(valid_from) from rates), build_date(), interval 1 day))::date as day
 ),
 live as (
     select d.day, r.*
     from days d
-    join rates r
-      on coalesce(r.valid_from, date '0001-01-01') <= d.day
-     and (r.valid_to is null or r.valid_to > d.day)
+    join rates r on in_effect(r.valid_from, r.valid_to, d.day)
 )
 select
     day, accelerator, pricing_type,

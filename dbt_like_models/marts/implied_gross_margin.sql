@@ -9,8 +9,8 @@
 -- columns:
 --   assumption_set_id: The assumption set (meta.assumptions) these numbers were computed with.
 --   model: Open-weights model, canonical id.
---   size_class: The size class whose architecture the model has (a list in this model's SQL: the Llama 3 and 3.x instruct models whose shapes the default classes use).
---   api_source: Source of the price (genai_prices preferred, then curated, litellm, openrouter).
+--   size_class: The size class whose architecture the model has (seeds.open_weights_twins: the Llama 3 and 3.x instruct models whose shapes the default classes use).
+--   api_source: Source of the price, the first in seeds.source_precedence that prices this provider's model.
 --   api_provider: Who sells the model's tokens.
 --   api_price_model: The model id as the source writes it; the provider's cheapest id for this model.
 --   api_input_usd_per_mtok: List price per million input tokens.
@@ -27,33 +27,22 @@
 --   self_host_usd_per_blended_mtok: Its cost per million tokens of the blend_input_share mix (marts.self_host_cost.usd_per_blended_mtok), input tokens at prefill speed and output tokens at decode speed.
 --   implied_gross_margin: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_blended_mtok): the share of the price left after the compute; negative when the price is below the cost. Prefill and decode are costed as taking turns on the GPUs, so within the roofline estimate this is the low end.
 --   implied_gross_margin_prefill_free: implied_gross_margin(api_usd_per_mtok, self_host_usd_per_mtok x (1 - blend_input_share)): the same with input tokens free, as if prefill ran entirely in the compute a memory-bound decode leaves idle. The high end: the margin lies between the two.
-with twins(model, size_class) as (
-    -- The default size classes are Llama 3.1 shapes (core/assumptions.py); these models share them.
-    -- meta.size_classes has no column for its open-weights twins yet, so they are listed here.
-    values
-        ('meta-llama/llama-3-8b-instruct', '8b'),
-        ('meta-llama/llama-3.1-8b-instruct', '8b'),
-        ('meta-llama/llama-3-70b-instruct', '70b'),
-        ('meta-llama/llama-3.1-70b-instruct', '70b'),
-        ('meta-llama/llama-3.3-70b-instruct', '70b'),
-        ('meta-llama/llama-3.1-405b-instruct', '405b')
-),
-api_prices as (
+with api_prices as (
     select
         t.model, t.size_class, p.source as api_source, p.provider as api_provider,
         p.model as api_price_model,
         p.input_usd_per_mtok::double as api_input_usd_per_mtok,
         p.output_usd_per_mtok::double as api_output_usd_per_mtok,
         blended_price(p.input_usd_per_mtok, p.output_usd_per_mtok, a.blend_input_share) as api_usd_per_mtok
-    from twins t
+    from seeds.open_weights_twins t
     join marts.token_prices_current p on p.canonical_model = t.model
+    left join seeds.source_precedence s on s.source = p.source
     cross join meta.assumptions a
     where p.tier = 'base' and p.service_tier = 'standard' and not p.off_peak
       and p.input_usd_per_mtok > 0 and p.output_usd_per_mtok > 0
     qualify row_number() over (
         partition by t.model, p.provider
-        order by case p.source when 'genai_prices' then 1 when 'curated' then 2 when 'litellm' then 3 else 4 end,
-                 api_usd_per_mtok, p.model
+        order by s.precedence nulls last, api_usd_per_mtok, p.model
     ) = 1
 ),
 floor_cost as (

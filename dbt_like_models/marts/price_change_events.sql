@@ -1,4 +1,4 @@
--- description: The change feed: one row per changed price field. A price_change is two consecutive history versions of one key whose price differs (token prices per source, provider, model, tier, service tier and off-peak window: input and output price; GPU rates per source, provider, instance type, region, zone and pricing type: price per GPU-hour); a key's first version is not a change. A successor_launch compares a model's launch price in the curated catalog with the price of the model it replaced on that day, for the pairs listed in this file (the vendor priced the launch against the predecessor, e.g. GPT-4 Turbo against GPT-4). Read by `costcurve changes` and the report.
+-- description: The change feed: one row per changed price field. A price_change is two consecutive history versions of one key whose price differs (token prices per source, provider, model, tier, service tier and off-peak window: input and output price; GPU rates per source, provider, instance type, region, zone and pricing type: price per GPU-hour); a key's first version is not a change. A successor_launch compares a model's launch price in the curated catalog with the price of the model it replaced on that day, for the pairs in seeds.model_lineage (the vendor priced the launch against the predecessor, e.g. GPT-4 Turbo against GPT-4). Read by `costcurve changes` and the report.
 -- materialized: table
 -- grain: dataset, change_kind, source, provider, item, tier, service_tier, off_peak, pricing_type, region, field, change_date
 -- tests:
@@ -41,26 +41,13 @@ with token_versions as (
         order by coalesce(valid_from, date '0001-01-01')
     )
 ),
--- Successor pairs the vendor itself priced against each other at launch (the URLs say so).
-lineage(predecessor, successor, announcement) as (
-    values
-        ('openai/gpt-4', 'openai/gpt-4-turbo',
-         'https://openai.com/index/new-models-and-developer-products-announced-at-devday/'),
-        ('openai/gpt-4-turbo', 'openai/gpt-4o', 'https://openai.com/index/hello-gpt-4o/'),
-        ('openai/gpt-3.5-turbo', 'openai/gpt-4o-mini',
-         'https://openai.com/index/gpt-4o-mini-advancing-cost-efficient-intelligence/'),
-        ('anthropic/claude-3-haiku', 'anthropic/claude-3.5-haiku',
-         'https://www.anthropic.com/news/3-5-models-and-computer-use'),
-        ('anthropic/claude-opus-4.1', 'anthropic/claude-opus-4.5',
-         'https://www.anthropic.com/news/claude-opus-4-5')
-),
 curated as (
     select * from history.token_prices where source = 'curated' and valid_from is not null
 ),
 launches as (
     select *
     from curated
-    where canonical_model in (select successor from lineage)
+    where canonical_model in (select successor from seeds.model_lineage)
     qualify row_number() over (
         partition by canonical_model, provider, tier, service_tier, off_peak order by valid_from, model
     ) = 1
@@ -71,11 +58,11 @@ successor_launches as (
            p.input_usd_per_mtok as prev_input, p.output_usd_per_mtok as prev_output,
            p.first_seen_at as prev_first_seen_at
     from launches l
-    join lineage g on g.successor = l.canonical_model
+    join seeds.model_lineage g on g.successor = l.canonical_model
     join curated p
       on p.canonical_model = g.predecessor and p.provider = l.provider and p.tier = l.tier
      and p.service_tier = l.service_tier and p.off_peak = l.off_peak
-     and p.valid_from < l.valid_from and (p.valid_to is null or p.valid_to > l.valid_from)
+     and p.valid_from < l.valid_from and in_effect(p.valid_from, p.valid_to, l.valid_from)
     qualify row_number() over (partition by l.canonical_model, l.provider, l.tier, l.service_tier, l.off_peak
                                order by p.valid_from desc, p.model) = 1
 ),

@@ -2,7 +2,7 @@
 -- materialized: table
 -- grain: source, provider, model, tier, service_tier, off_peak
 -- tests:
---   not_null(source, provider, model, tier, service_tier, off_peak, mode, input_usd_per_mtok, currency, last_seen_at)
+--   not_null(source, provider, model, tier, service_tier, off_peak, input_usd_per_mtok, currency, last_seen_at)
 --   accepted_values(source: genai_prices, litellm, openrouter, curated)
 --   accepted_values(currency: USD)
 --   range(input_usd_per_mtok: 0..)
@@ -15,7 +15,7 @@
 --   tier: Context tier: 'base', or the prompt-size threshold such as '>200k'.
 --   service_tier: 'standard', or 'flex', 'priority', 'fast' ...
 --   off_peak: True for a discounted time-of-day window.
---   mode: Modality the price is for.
+--   mode: Modality the price is for; null where the source does not say (9 LiteLLM entries of 1.110.2).
 --   input_usd_per_mtok: USD per million input tokens.
 --   output_usd_per_mtok: USD per million output tokens.
 --   cache_read_usd_per_mtok: USD per million cached input tokens read.
@@ -36,5 +36,4 @@ select
     context_window, max_output_tokens, currency,
     valid_from as price_since, last_seen_at
 from history.token_prices
-where coalesce(valid_from, date '0001-01-01') <= current_date
-  and (valid_to is null or valid_to > current_date)
+where in_effect(valid_from, valid_to, build_date())

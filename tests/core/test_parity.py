@@ -40,6 +40,12 @@ FORMULAS: dict[str, dict[str, st.SearchStrategy]] = {
         "cache_read_price": st.none() | price,
     },
     "cost_per_correct": {"cost_per_attempt": money, "pass_rate": share},
+    "tokens_from_cost": {
+        "cost_usd": st.floats(-1, 1e4),
+        "input_usd_per_mtok": price,
+        "output_usd_per_mtok": price,
+        "input_share": share,
+    },
     "cascade_cost_per_correct": {
         "small_cost": money,
         "small_pass": share,
@@ -58,6 +64,13 @@ FORMULAS: dict[str, dict[str, st.SearchStrategy]] = {
         "bytes_per_param": st.sampled_from([0.5, 1.0, 2.0, 4.0]),
         "overhead": st.floats(1, 1.5),
         "memory_gb": st.floats(-10, 300) | st.sampled_from([0.0, 16.0, 80.0]),
+    },
+    "max_batch_in_memory": {
+        "memory_gb": st.floats(-10, 1000) | st.sampled_from([0.0, 80.0]),
+        "params_b": st.floats(0, 500),
+        "bytes_per_param": st.sampled_from([0.5, 1.0, 2.0]),
+        "overhead": st.floats(1, 1.5),
+        "kv_bytes_per_sequence": st.floats(-1, 1e10) | st.sampled_from([0.0, 1e9]),
     },
     "kv_cache_bytes": {
         "layers": st.integers(1, 200),
@@ -90,8 +103,27 @@ ROOFLINE = {
     "kv_bytes": st.floats(0, 1e12),
     "bw_efficiency": share,
     "compute_efficiency": share,
+    "compute_params_b": st.none() | st.floats(0, 2000),
 }
 FORMULAS |= {name: ROOFLINE for name in ("decode_step_seconds", "decode_tokens_per_second", "roofline_bound")}
+FORMULAS |= {
+    "moe_params_read_b": {
+        "params_b": st.floats(-1, 1000) | st.sampled_from([671.0, 235.0]),
+        "active_params_b": st.floats(-1, 1000) | st.sampled_from([37.0, 22.0]),
+        "experts": st.sampled_from([1.0, 8.0, 128.0, 256.0]),
+        "experts_per_token": st.sampled_from([0.0, 1.0, 2.0, 8.0]),
+        "batch": st.integers(0, 512),
+    },
+    "split_efficiency": {
+        "gpus": st.floats(0, 64) | st.sampled_from([1.0, 2.0]),
+        "multi_gpu_efficiency": share,
+    },
+    "tensor_parallel_gpus": {"gpus": st.floats(-2, 100) | st.sampled_from([1.0, 2.0, 3.0, 8.0, 9.0, 13.0])},
+    "replica_billed_gpus": {
+        "tp_gpus": st.sampled_from([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 24.0]),
+        "instance_gpus": st.sampled_from([0.5, 1.0, 2.0, 3.0, 4.0, 8.0, 16.0]) | st.floats(0, 16),
+    },
+}
 FORMULAS |= {
     "prefill_tokens_per_second": {
         "params_b": st.floats(-10, 2000) | st.sampled_from([0.0, 8.0, 70.0]),
@@ -125,6 +157,15 @@ FORMULAS |= {
         "capex": st.floats(0, 1e6),
         "rent_per_hour": price,
         "own_opex_per_hour": price,
+        "utilization": share,
+        "hours_per_month": hours,
+    },
+    "payback_months": {
+        "capex": st.floats(0, 1e6),
+        "rent_per_hour": price,
+        "rented_share": share,
+        "busy_usd_per_hour": price,
+        "owned_usd_per_hour": price,
         "utilization": share,
         "hours_per_month": hours,
     },

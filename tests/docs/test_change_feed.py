@@ -65,8 +65,9 @@ def tiny(tmp_path):
     _gpu(con, "gpu_1x_h100", date(2025, 5, 1), date(2025, 8, 1), 2.0)
     _gpu(con, "gpu_1x_h100", date(2025, 8, 1), None, 2.5)
     _gpu(con, "gpu_8x_h100", date(2025, 5, 1), None, 3.0)
-    (model,) = [m for m in models.discover() if m.name == "price_change_events"]
-    models.build(con, model)
+    for model in models.discover():  # the mart and the seed of successor pairs it reads
+        if model.name in ("model_lineage", "price_change_events"):
+            models.build(con, model)
     yield con
     con.close()
 

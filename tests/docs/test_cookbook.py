@@ -137,3 +137,36 @@ def test_latest_mci_is_each_tiers_last_month(run, con):
     last = con.execute("select max(date) from marts.margin_compression_index").fetchone()[0]
     assert [(r["tier"], r["date"]) for r in rows] == [(t, last) for t in ("all", "flagship", "mid", "small")]
     assert all(r["mci"] == pytest.approx(100 * r["price_index"] / r["compute_cost_index"]) for r in rows)
+
+
+def test_o1_mini_price_of_record_steps_down_with_the_o3_mini_launch(run):
+    rows = run("A model's price of record over time")
+    assert [
+        (r["valid_from"], r["valid_to"], r["source"], r["input_usd_per_mtok"], r["output_usd_per_mtok"])
+        for r in rows
+    ] == [
+        (date(2024, 9, 12), date(2025, 1, 31), "curated", 3.0, 12.0),
+        (date(2025, 1, 31), None, "curated", 1.1, 4.4),
+    ]
+
+
+def test_cheapest_model_of_each_creator_is_its_lowest_headline_price(run, con):
+    rows = run("Cheapest current model of each creator")
+    lowest = dict(
+        con.execute(
+            """select creator, min(blended_usd_per_mtok) from marts.headline_prices
+               where text_generation and creator in ('openai', 'anthropic', 'google', 'mistralai', 'deepseek')
+               group by creator"""
+        ).fetchall()
+    )
+    assert {r["creator"]: r["blended_usd_per_mtok"] for r in rows} == lowest
+    assert len(lowest) == 5
+
+
+def test_yearly_changes_count_each_change_of_record_once(run):
+    by_year = {r["year"]: r for r in run("Price cuts and rises per year")}
+    # 2025, per price field: cuts are o1-mini's (2025-01-31) and o3's (2025-06-10), input and output, DeepSeek
+    # reasoner's output on 2025-09-05 (V3.1) and both DeepSeek models' V3.2 cut of 2025-09-29 (4); rises are
+    # the end of DeepSeek chat's promotion (2025-02-08, 2), its V3.1 price (2), reasoner's V3.1 input (1) and
+    # Ministral 8B's (2025-12-02, 2).
+    assert (by_year[2025]["cuts"], by_year[2025]["rises"]) == (9, 7)

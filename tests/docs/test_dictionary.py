@@ -24,7 +24,15 @@ def test_committed_dictionary_matches_a_fresh_refresh(con):
 
 def test_every_table_and_column_has_a_comment(con):
     tables = dictionary.tables(con)
-    assert {s for s, _, _ in tables} == {"history", "marts", "meta", "quarantine", "superseded"}
+    assert {s for s, _, _ in tables} == {
+        "history",
+        "seeds",
+        "intermediate",
+        "marts",
+        "meta",
+        "quarantine",
+        "superseded",
+    }
     assert [f"{s}.{t}" for s, t, comment in tables if not comment] == []
     assert [f"{s}.{t}.{c}" for s, t, c, _, comment in dictionary.columns(con) if not comment] == []
 

@@ -96,7 +96,8 @@ def test_buy_vs_rent_covers_the_h100(snapshot):
     months = scalar(
         snapshot,
         "select breakeven_months from marts.breakeven_buy_vs_rent"
-        " where accelerator = 'nvidia-h100-sxm-80gb' and rent_basis = 'list' and utilization = 0.9",
+        " where accelerator = 'nvidia-h100-sxm-80gb' and pricing_type = 'on_demand' and rent_basis = 'list'"
+        " and utilization = 0.9",
     )
     assert 0 < months < 36
 

@@ -16,7 +16,6 @@ The tiny history, as month-end snapshots (blended = 0.75 x input + 0.25 x output
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import duckdb
@@ -69,45 +68,6 @@ def mci(wh, tier: str, month: date) -> dict:
         "select * from marts.margin_compression_index where tier = ? and date = ?", [tier, month]
     )
     return row
-
-
-def test_all_tiers_index(wh):
-    dec, jan, feb = (mci(wh, "all", m) for m in (DEC, JAN, FEB))
-    # Jan link over {pro, mini}: sqrt(7.5/15 x 1.5/1.5) = sqrt(0.5); Dec = 100 / sqrt(0.5) = 141.42.
-    # Feb link over {pro, mini, chat}: (1 x 0.5 x 2)^(1/3) = 1. chat entered in Jan without moving it.
-    assert dec["price_index"] == pytest.approx(100 / math.sqrt(0.5))
-    assert (jan["price_index"], feb["price_index"]) == (pytest.approx(100), pytest.approx(100))
-    assert (dec["n_models"], jan["n_models"], feb["n_models"]) == (None, 2, 3)
-    assert (dec["n_models_priced"], jan["n_models_priced"], feb["n_models_priced"]) == (2, 3, 3)
-    # Compute: Jan link over {a, b}: sqrt(0.5/1.0 x 2/2); Feb over {a, b} (c enters): 1.
-    assert dec["compute_cost_index"] == pytest.approx(100 / math.sqrt(0.5))
-    assert feb["compute_cost_index"] == pytest.approx(100)
-    assert (jan["n_offers"], feb["n_offers"], feb["n_offers_priced"]) == (2, 2, 3)
-    # Both fell by the same factor into January: the MCI stays at 100.
-    assert dec["mci"] == pytest.approx(100)
-    assert (jan["base_date"], jan["as_of"], feb["as_of"]) == (BASE, date(2025, 1, 31), date(2025, 2, 28))
-
-
-def test_tiers(wh):
-    # flagship (pro): 200 -> 100 -> 100; small (mini): 100, 100, 50; mid (chat) enters in Jan at 100 and
-    # doubles. Against compute at 141.42, 100, 100.
-    assert mci(wh, "flagship", DEC)["price_index"] == pytest.approx(200)
-    assert mci(wh, "flagship", DEC)["mci"] == pytest.approx(100 * 200 / (100 / math.sqrt(0.5)))
-    assert mci(wh, "small", FEB)["mci"] == pytest.approx(50)
-    mid = wh.rows(
-        "select date, price_index, n_models from marts.margin_compression_index where tier = 'mid' order by date"
-    )
-    assert mid[0] == {"date": JAN, "price_index": pytest.approx(100), "n_models": None}
-    assert mid[1] == {"date": FEB, "price_index": pytest.approx(200), "n_models": 1}
-    assert mci(wh, "mid", FEB)["mci"] == pytest.approx(200)
-
-
-def test_later_months_carry_the_last_prices(wh):
-    latest = wh.rows(
-        "select * from marts.margin_compression_index where tier = 'all' order by date desc limit 1"
-    )[0]
-    assert latest["date"] == date.today().replace(day=1) and latest["as_of"] == date.today()
-    assert latest["mci"] == pytest.approx(100)
 
 
 def query_with(cte: str, *columns: str) -> str:
@@ -194,7 +154,17 @@ def test_sql_index_equals_core_on_random_observations(duck, observations, base_m
     ctes = {c.alias: c for c in tree.args["with_"].expressions}
     ctes["observations"].set("this", sqlglot.parse_one("select * from frame", read="duckdb"))
     ctes["base"].set("this", sqlglot.parse_one(f"select date '{base}' as base_date", read="duckdb"))
-    jevons = ["base", "observations", "log_prices", "periods", "links", "chained", "cumulated", "indexed"]
+    jevons = [
+        "base",
+        "observations",
+        "log_prices",
+        "periods",
+        "relatives",
+        "links",
+        "chained",
+        "cumulated",
+        "indexed",
+    ]
     select = exp.select("series", "tier", "date", "index", "n_matched", "n_items").from_("indexed")
     select.set("with_", exp.With(expressions=[ctes[name] for name in jevons]))
     duck.register("frame", frame.to_arrow())

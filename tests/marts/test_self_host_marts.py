@@ -28,6 +28,8 @@ def wh(tiny):
     tiny.rate("cloudx", "x1-spot", "test-gpu40", 0.80, 1, SINCE, pricing_type="spot")
     tiny.rate("gcp", "bb8", "test-gpu40", 2.50, 8, SINCE)
     tiny.rate("oldco", "o1", "test-old16", 0.50, 1, SINCE)
+    # A replica needing two old16 cards cannot span o1's single-card instances; oldco's 2-card one hosts it.
+    tiny.rate("oldco", "o2", "test-old16", 0.50, 2, SINCE)
     # First-party prices of the reference models (genai_prices wins over curated); a reseller's price of
     # the same model must not be used.
     tiny.price("acme", "acme/acme-1", 4.0, 12.0, SINCE)
@@ -64,7 +66,7 @@ def test_one_gpu_bf16_memory_bound(wh):
     assert row["tokens_per_second"] == pytest.approx(4 / 0.017)
     assert row["roofline_bound"] == "memory"
     assert row["compute_dtype"] == "bf16"
-    assert row["throughput_basis"] == "estimated"
+    assert row["throughput_basis"] == "roofline"
     # $2 / (235.29 x 3600 x 0.5) x 1e6 = 2e6 x 0.017 / 7200 = $4.7222 per million output tokens.
     assert row["usd_per_mtok"] == pytest.approx(2e6 * 0.017 / 7200)
     # Prefill: 500e12 x 0.5 / 16e9 = 15,625 tokens/s. A blended token: 0.75 / 15,625 + 0.25 x 0.017 / 4
@@ -120,30 +122,41 @@ def test_a_model_that_fits_on_no_accelerator_is_absent(wh):
     assert wh.rows("select * from marts.breakeven_api_vs_self_host where size_class = '5000b'") == []
 
 
-def test_gpu_limit_is_eight_instances_of_the_offer(wh):
-    # 200b bf16: 200 x 2 x 1.25 + 1 = 501 GB, 13 cards. cloudx rents single cards (limit 8): absent;
-    # the 8-GPU gcp offer (limit 64) can hold it. fp8 (251 GB, 7 cards) fits both.
+def test_tensor_parallel_degrees_on_whole_instances(wh):
+    # 200b bf16: 200 x 2 x 1.25 + 1 = 501 GB, 13 cards' worth: tensor parallelism runs on 16 (two whole
+    # 8-GPU gcp instances, $2.50 x 16 = $40/h). cloudx's single cards cannot be joined into one replica.
     bf16 = wh.rows(
-        "select provider, gpus from marts.self_host_cost where size_class = '200b' and dtype = 'bf16'"
+        "select provider, gpus_for_memory, gpus, billed_gpus, deployment_usd_per_hour from marts.self_host_cost"
+        " where size_class = '200b' and dtype = 'bf16'"
     )
-    assert {(r["provider"], r["gpus"]) for r in bf16} == {("gcp", 13)}
+    assert {tuple(r.values()) for r in bf16} == {("gcp", 13, 16, 16.0, 40.0)}
+    # fp8: 251 GB, 7 cards' worth, runs on 8: one gcp instance.
     fp8 = wh.rows(
-        "select distinct provider, gpus from marts.self_host_cost where size_class = '200b' and dtype = 'fp8'"
+        "select distinct provider, gpus_for_memory, gpus, billed_gpus from marts.self_host_cost"
+        " where size_class = '200b' and dtype = 'fp8'"
     )
-    assert {(r["provider"], r["gpus"]) for r in fp8} == {("gcp", 7), ("cloudx", 7)}
+    assert {tuple(r.values()) for r in fp8} == {("gcp", 7, 8, 8.0)}
+    # 8b on gcp's 8-GPU instance: eight one-card replicas share it, each paying for one card.
+    row = cost(wh, "test-gpu40", "gcp", "8b", "bf16", 0.5)
+    assert (row["gpus"], row["billed_gpus"], row["deployment_usd_per_hour"]) == (1, 1.0, 2.5)
+    # No row anywhere has a count tensor parallelism cannot use.
+    counts = {r["gpus"] for r in wh.rows("select distinct gpus from marts.self_host_cost")}
+    assert counts <= {1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 64}
 
 
 def test_grain_and_offer_rank(wh):
     # Offers: cloudx on_demand and spot and gcp on test-gpu40, oldco on test-old16. Deployments that fit:
-    # test-gpu40 offers x (8b bf16, 8b fp8, 200b fp8) + gcp 200b bf16 + oldco 8b bf16; x 3 utilizations.
-    assert wh.rows("select count(*) as n from marts.self_host_cost")[0]["n"] == (3 * 3 + 1 + 1) * 3
+    # test-gpu40 offers x (8b bf16, 8b fp8) + gcp 200b fp8 and bf16 + oldco 8b bf16; x 3 utilizations.
+    assert wh.rows("select count(*) as n from marts.self_host_cost")[0]["n"] == (3 * 2 + 2 + 1) * 3
     ranks = wh.rows(
-        "select distinct provider, pricing_type, offer_rank from marts.self_host_cost where accelerator = 'test-gpu40'"
+        "select distinct size_class, provider, pricing_type, offer_rank from marts.self_host_cost"
+        " where accelerator = 'test-gpu40'"
     )
-    assert {(r["provider"], r["pricing_type"], r["offer_rank"]) for r in ranks} == {
-        ("cloudx", "on_demand", 1),
-        ("gcp", "on_demand", 2),
-        ("cloudx", "spot", 1),
+    assert {(r["size_class"], r["provider"], r["pricing_type"], r["offer_rank"]) for r in ranks} == {
+        ("8b", "cloudx", "on_demand", 1),
+        ("8b", "gcp", "on_demand", 2),
+        ("8b", "cloudx", "spot", 1),
+        ("200b", "gcp", "on_demand", 1),  # the only provider that can host it
     }
     assert wh.rows("select min(utilization) as u from marts.self_host_cost")[0]["u"] == 0.25
 
@@ -230,8 +243,8 @@ def test_breakeven_takes_the_cheapest_offer_that_can_hold_the_model(wh):
         ("8b", "bf16", "test-gpu40", "cloudx"),
         ("8b", "fp8", "test-gpu40", "cloudx"),
         ("8b", "bf16", "test-old16", "oldco"),
-        ("200b", "fp8", "test-gpu40", "cloudx"),
-        ("200b", "bf16", "test-gpu40", "gcp"),  # cloudx's single cards cannot hold 13
+        ("200b", "fp8", "test-gpu40", "gcp"),  # cloudx's single cards cannot be joined into 8
+        ("200b", "bf16", "test-gpu40", "gcp"),
     }
     # old16: $1/h for two cards, compute-bound at 100 tokens/s (blended too): crossover 730 / 6 x 1e6 = 121.7M.
     old = breakeven(wh, "acme/acme-1", "test-old16", "bf16", 0.5, 100_000_000)

@@ -40,7 +40,14 @@ def test_written_to_meta_tables():
         row = con.execute("select assumption_set_id, pue, utilization_grid from meta.assumptions").fetchone()
         assert row == (set_id, 1.3, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
         classes = dict(con.execute("select size_class, params_b from meta.size_classes").fetchall())
-        assert classes == {"8b": 8.0, "70b": 70.0, "405b": 405.0}
+        assert classes == {
+            "8b": 8.0,
+            "70b": 70.0,
+            "405b": 405.0,
+            "deepseek-v3-671b": 671.0,
+            "qwen3-235b-a22b": 235.0,
+            "gpt-oss-120b": 116.8,
+        }
         assert dict(con.execute("select * from meta.dtypes").fetchall()) == {
             "bf16": 2.0,
             "fp8": 1.0,

@@ -105,3 +105,23 @@ def test_a_home_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path, mon
             f"error: Not a directory ({blocker / 'home'}). costcurve writes under "
             f"COSTCURVE_HOME={blocker / 'home'}: point it at a writable folder with free space"
         )
+
+
+def test_a_mart_test_failing_after_an_ingest_is_one_line_and_the_run_is_closed(
+    costcurve_home, fixtures, monkeypatch, capsys
+):
+    from warehouse import models
+
+    def failing(con, model):
+        if model.table == "marts.token_prices_current":
+            grain = models.ModelTest("grain", ("source", "model"))
+            raise models.ModelTestsFailed([models.ModelTestResult(model.table, grain, 2, [{"model": "o3"}])])
+
+    monkeypatch.setattr(models, "check", failing)
+    path = fixtures / "token_prices" / "genai_prices_v2.json"
+    assert main(["ingest", "token_prices", str(path), "--source", "genai_prices"]) == 2
+    message = capsys.readouterr().err
+    assert "ingest failed: ModelTestsFailed: marts.token_prices_current" in message
+    assert "Traceback" not in message and "published warehouse was left as it was" in message
+    with duckdb.connect(str(costcurve_home / "costcurve.duckdb"), read_only=True) as con:
+        assert con.execute("select status from meta.runs").fetchall() == [("failed",)]

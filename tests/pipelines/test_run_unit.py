@@ -115,7 +115,7 @@ def test_the_blocking_check_reads_the_verdict_and_stops_the_merge(home, monkeypa
     monkeypatch.setattr(validation, "MAX_REJECTED_SHARE", -1.0)
     result = materialize(EVALS, ["history", "eval_results"])
     assert not result.success
-    (evaluation,) = result.get_asset_check_evaluations()
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "gx_suite"]
     assert not evaluation.passed and "exceeds" in evaluation.description
     rows = working("select rows from meta.validations where run_id = ?", [result.run_id])[0][0]
     assert evaluation.metadata["rows"].value == rows > 0

@@ -20,7 +20,7 @@ def written(published_db):
 def test_run_and_refresh_time(written, published_db):
     con, run_id, doc = written
     finished = con.execute("select finished_at from meta.runs where run_id = ?", [run_id]).fetchone()[0]
-    assert doc["format_version"] == 1 and doc["snapshot"] == "costcurve.duckdb"
+    assert doc["format_version"] == 2 and doc["snapshot"] == "costcurve.duckdb"
     assert doc["report"] == ("report.html" if (published_db.parent / "report.html").exists() else None)
     assert doc["run"]["run_id"] == run_id and doc["run"]["status"] == "success"
     assert doc["refreshed_at"] == doc["run"]["finished_at"] == finished.isoformat()
@@ -30,7 +30,8 @@ def test_source_modes_of_the_run(written):
     _, _, doc = written
     modes = {(s["dataset"], s["source"]): (s["mode"], s["status"]) for s in doc["sources"]}
     assert modes[("token_prices", "genai_prices")] == ("embedded", "success")
-    assert modes[("token_prices", "litellm")] == ("skipped", "skipped")
+    assert modes[("token_prices", "litellm")] == ("embedded", "success")  # the market snapshot
+    assert modes[("gpu_rates", "vastai")] == ("skipped", "skipped")  # no embedded default of its own
     genai = next(s for s in doc["sources"] if s["source"] == "genai_prices")
     assert genai["rows_accepted"] > 2000 and genai["observed_at"].endswith("+00:00")
 
@@ -57,11 +58,15 @@ def test_every_mart_points_at_its_parquet_file(written, published_db):
     _, _, doc = written
     marts = [t for t in doc["tables"] if t["name"].startswith("marts.")]
     assert marts and all(t["parquet"] == f"parquet/{t['name'][6:]}.parquet" for t in marts)
-    assert {p["table"] for p in doc["parquet"]} == {t["name"] for t in marts}
+    exported = [t for t in doc["tables"] if t["name"].startswith("history.")]
+    assert all(t["parquet"] == f"parquet/history/{t['name'][8:]}.parquet" for t in exported)
+    assert {p["table"] for p in doc["parquet"]} == {t["name"] for t in marts + exported}
     for entry in doc["parquet"]:
         path = published_db.parent / entry["path"]
         assert path.stat().st_size == entry["bytes"] > 0
-    assert all(t["parquet"] is None for t in doc["tables"] if not t["name"].startswith("marts."))
+    assert all(
+        t["parquet"] is None for t in doc["tables"] if not t["name"].startswith(("marts.", "history."))
+    )
 
 
 def test_written_atomically(published_db):

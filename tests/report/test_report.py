@@ -81,19 +81,27 @@ def test_every_chart_draws_without_console_errors(browser, rendered):
     )
 
 
-def test_price_history_draws_one_step_line_per_tracked_model(browser, rendered, published):
+def test_price_history_draws_one_step_line_per_flagship_model(browser, rendered, published):
     sections = open_report(browser, rendered)
     models = published.execute(
-        """select count(distinct canonical_model) from history.token_prices
-           where list_contains(?, canonical_model) and provider = split_part(canonical_model, '/', 1)
-             and valid_from is not null""",
-        [list(report.TRACKED_MODELS)],
-    ).fetchone()[0]
-    assert sections["price-history"]["lines"] == models == len(report.TRACKED_MODELS)
+        "select count(distinct canonical_model) from marts.flagship_price_history"
+    ).fetchone()
+    # The lineage chain GPT-4 -> GPT-4 Turbo -> GPT-4o -> GPT-4.1 is drawn whole, launches included.
+    launches = dict(
+        published.execute(
+            "select canonical_model, min(valid_from) from marts.flagship_price_history group by all"
+        ).fetchall()
+    )
+    assert {m: str(launches[m]) for m in ("openai/gpt-4", "openai/gpt-4o", "openai/gpt-4.1")} == {
+        "openai/gpt-4": "2023-03-14",
+        "openai/gpt-4o": "2024-05-13",
+        "openai/gpt-4.1": "2025-04-14",
+    }
+    assert sections["price-history"]["lines"] == models[0] > 10
     accelerators = published.execute(
         "select count(distinct accelerator) from marts.gpu_rates_daily where pricing_type = 'on_demand'"
     ).fetchone()[0]
-    assert sections["gpu-cheapest"]["lines"] == accelerators > 5
+    assert sections["gpu-cheapest"]["lines"] == min(accelerators, report.GPU_LINES) > 5
     answers = published.execute(
         "select count(*) from marts.cost_per_correct_output where price_mode = 'list' and cost_per_correct_usd is not null"
     ).fetchone()[0]
@@ -165,3 +173,24 @@ def test_a_missing_or_empty_mart_is_a_note_and_the_rest_still_draws(browser, pub
     assert sections["breakeven-buy"]["note"] == "No data yet: marts.breakeven_buy_vs_rent is empty."
     drawn = {s["id"] for s in sections.values() if s["rendered"] == "ok"}
     assert drawn == set(CHARTS) - {"mci", "breakeven-buy"}
+
+
+def test_charts_speak_in_words_mark_the_mci_base_and_show_the_offers_behind_a_gpu_price(rendered, published):
+    charts = specs(rendered)
+    mci = json.dumps(charts["mci"])
+    # Legends in words, not column names; the base month drawn as a rule where every series is 100.
+    series = {row["series"] for d in charts["mci"]["datasets"].values() for row in d if "series" in row}
+    assert series == {"Margin Compression Index", "list-price index", "compute-cost index"}
+    tiers = {row["tier"] for d in charts["mci"]["datasets"].values() for row in d if "tier" in row}
+    assert tiers == {"all models", "flagship models", "mid-tier models", "small models"}
+    assert '"format": ".1f"' in mci
+    base = published.execute("select mci_base_date from meta.assumptions").fetchone()[0]
+    rules = [d for d in charts["mci"]["datasets"].values() if d and "label" in d[0]]
+    assert [row["date"][:10] for row in rules[0]] == [base.isoformat()]
+    assert f"{base:%B %Y}" in rendered.read_text()
+    # Each GPU step carries its provider and the number of offers behind it, formatted as money.
+    gpu = json.dumps(charts["gpu-cheapest"])
+    assert '"offers in effect"' in gpu and '"offered by"' in gpu and '"$,.2f"' in gpu
+    (steps,) = [d for d in charts["gpu-cheapest"]["datasets"].values()]
+    single = [r for r in steps if r["n_offers"] == 1]
+    assert single and all(r["cheapest_provider"] for r in steps)

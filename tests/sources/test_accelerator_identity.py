@@ -255,10 +255,17 @@ def test_tpu_spec_rows_carry_googles_published_figures_and_leave_unpublished_one
         row["accelerator"]: tuple(row[c] for c in columns)
         for row in specs.rows.filter(specs.rows["vendor"] == "google").iter_rows(named=True)
     }
-    # Cloud TPU pages (v4, v6e) and Epoch (v5e, v5p); Google publishes no TDP for v4, v5p or v6e.
+    # Cloud TPU pages (v2, v3, v4, v6e), Epoch (v5e, v5p) and the Ironwood announcement (v7, FP8
+    # only); Google publishes no TDP for v2, v3, v4, v5p, v6e or v7.
     assert tpus == {
+        "google-tpu-v2-16gb": (16, Decimal("0.6"), 45, None, None),
+        "google-tpu-v3-32gb": (32, Decimal("0.9"), 123, None, None),
+        "google-tpu-v7-192gb": (192, Decimal("7.2"), None, None, None),
         "google-tpu-v4-32gb": (32, Decimal("1.2"), 275, 275, None),
         "google-tpu-v5e-16gb": (16, Decimal("0.819"), 197, 393, 140),
         "google-tpu-v5p-95gb": (95, Decimal("2.765"), 459, 918, None),
         "google-tpu-v6e-32gb": (32, Decimal("1.638"), 918, 1836, None),
+        # Google-internal inference chips, from Epoch's rows (v1's memory is 8 GiB).
+        "google-tpu-v1-8gb": (Decimal("8.589934592"), Decimal("0.034"), None, 92, 75),
+        "google-tpu-v4i-8gb": (8, Decimal("0.614"), 138, None, 175),
     }

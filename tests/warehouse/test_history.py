@@ -33,8 +33,17 @@ def row(model, price, valid_from=None, valid_to=None, provider="p", source="s"):
     )
 
 
+# Every test runs on the local file and a .ducklake lake (conftest.py); these on PostgreSQL too.
+ON_POSTGRES = {
+    "test_changed_price_closes_the_old_version_on_the_day_it_was_seen",
+    "test_a_later_payload_of_the_same_day_supersedes_the_version_it_replaces",
+    "test_removed_key_is_closed_not_deleted_and_can_come_back",
+    "test_as_known_answers_what_the_warehouse_said_on_a_past_day",
+}
+
+
 @pytest.fixture
-def con():
+def con(any_storage):
     with db.working() as con:
         yield con
 

@@ -152,16 +152,9 @@ def test_a_header_test_that_cannot_be_read_is_an_error_naming_the_file(tmp_path,
 
 def test_every_mart_declares_its_grain(tmp_path):
     missing = {m.name for m in models.discover() if not any(t.kind == "grain" for t in m.tests)}
-    # The known bug below: no grain holds on today's rows, so none is declared until it is fixed.
-    assert missing == {"token_price_disagreements"}
+    assert missing == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dbt_like_models/marts/token_price_disagreements.sql pairs versions by canonical_model and "
-    "does not say which model ids they are: two ids of one source for one canonical model (curated "
-    "gpt-4o and gpt-4o-2024-08-06) give two identical rows",
-)
 def test_token_price_disagreements_has_one_row_per_pair_of_versions_and_field():
     rows = [
         ("curated", "gpt-4o", 2.5),

@@ -1,0 +1,1 @@
+"""`costcurve serve`: a local web app over the published snapshot (see app.py for the pages)."""
