@@ -171,9 +171,10 @@ def cloud_of(origin: str) -> str:
 
 def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
     source = "anycloud" if "anycloud" in origin.lower() else NAME
-    catalog = _Catalog(source, cloud_of(origin))
     if body.lstrip(b"\xef\xbb\xbf").startswith(OFFERS_HEADER):
-        return catalog.read_offers(body)
+        # The derived format names its provider on every row: no cloud to tell from the origin.
+        return _Catalog(source, None).read_offers(body)
+    catalog = _Catalog(source, cloud_of(origin))
     rows, malformed, warnings = read_csv(
         source, body, required=REQUIRED, known=KNOWN, key=catalog.key, unquoted=GENERATION
     )
@@ -188,7 +189,7 @@ def parse(body: bytes, *, observed_at: datetime, origin: str) -> ParseResult:
 
 
 class _Catalog:
-    def __init__(self, source: str, cloud: str):
+    def __init__(self, source: str, cloud: str | None):
         self.rates = RateRows(source)
         self.cloud = cloud
         self.provider = PROVIDER_NAMES.get(cloud, cloud)
@@ -383,15 +384,18 @@ class _Catalog:
 
     def read_offers(self, body: bytes) -> ParseResult:
         """The embedded snapshot's derived format: rows already priced per instance and region."""
+
+        def key(row: dict[str, Any]) -> dict[str, Any]:
+            return {k: row.get(k) for k in ("provider", "instance_type", "region", "pricing_type")}
+
         rows, malformed, warnings = read_csv(
-            self.rates.source, body, required=market_snapshot.OFFER_COLUMNS, key=self.key
+            self.rates.source, body, required=market_snapshot.OFFER_COLUMNS, key=key
         )
         self.rates.rejects.extend(malformed)
         self.rates.warnings.extend(warnings)
         for row in rows:
             label = f"{row['instance_type']} in {row['region']}"
-            key = {k: row[k] for k in ("provider", "instance_type", "region", "pricing_type")}
-            self.rates.read(label, row, key, functools.partial(self._add_offer, row))
+            self.rates.read(label, row, key(row), functools.partial(self._add_offer, row))
         return self.result()
 
     def _add_offer(self, row: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import duckdb
 import pytest
@@ -17,9 +18,12 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 @pytest.fixture(scope="module")
-def snapshot(published_db):
-    # The configuration `costcurve` reads with: DuckDB opens a file once per process, one configuration.
-    con = duckdb.connect(str(published_db), read_only=True, config=sandbox.config(False))
+def snapshot(published_db, tmp_path_factory):
+    # The configuration `costcurve` reads with. DuckDB opens a file once per process with one
+    # configuration, and other modules hold the shared snapshot open plainly: read a copy.
+    copy = tmp_path_factory.mktemp("headline") / "costcurve.duckdb"
+    shutil.copy(published_db, copy)
+    con = duckdb.connect(str(copy), read_only=True, config=sandbox.config(False))
     yield con
     con.close()
 

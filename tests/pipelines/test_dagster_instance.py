@@ -92,13 +92,13 @@ def test_each_source_has_its_check_and_offline_skips_warn(instance):
     genai = check_record(instance, ["staging", "token_prices"], "source_genai_prices")
     assert genai.status == AssetCheckExecutionRecordStatus.SUCCEEDED
     assert genai.event.asset_check_evaluation.description.startswith("genai_prices embedded: ")
-    # Offline, LiteLLM has no embedded default: no data from it, said on its own row as a warning.
-    litellm = check_record(instance, ["staging", "token_prices"], "source_litellm")
-    evaluation = litellm.event.asset_check_evaluation
-    assert litellm.status == AssetCheckExecutionRecordStatus.FAILED
+    # Offline, Vast.ai has no embedded default: no data from it, said on its own row as a warning.
+    vast = check_record(instance, ["staging", "gpu_rates"], "source_vastai")
+    evaluation = vast.event.asset_check_evaluation
+    assert vast.status == AssetCheckExecutionRecordStatus.FAILED
     assert evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.description == (
-        "litellm skipped, no data this run: offline and no embedded default (last success never, STALE)"
+        "vastai skipped, no data this run: offline and no embedded default (last success never, STALE)"
     )
     run_status = check_record(instance, ["publish"], "run_status").event.asset_check_evaluation
     assert run_status.passed and run_status.description == "success: all sources landed"

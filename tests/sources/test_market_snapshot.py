@@ -110,7 +110,8 @@ def test_offline_refresh_shows_the_real_market_dated_with_its_origin(costcurve_h
     coverage = {c["source"]: c for c in json.loads(capsys.readouterr().out)["unmapped_accelerators"]}
     assert coverage["skypilot"]["offers"] > 4_000 and coverage["skypilot"]["share"] <= 0.02
     assert coverage["curated"]["unmapped"] == 0
-    with duckdb.connect(str(costcurve_home / "published" / "costcurve.duckdb"), read_only=True) as con:
+    # raw.fetches is in the working warehouse, not the published snapshot.
+    with duckdb.connect(str(costcurve_home / "costcurve.duckdb"), read_only=True) as con:
         runs = {
             source: (observed.date().isoformat(), origin, licence)
             for source, observed, origin, licence in con.execute(
@@ -121,6 +122,7 @@ def test_offline_refresh_shows_the_real_market_dated_with_its_origin(costcurve_h
         }
         assert runs["litellm"][0] == "2026-08-21" and runs["litellm"][2] == "MIT"
         assert runs["skypilot"][0] == "2026-05-20" and "anycloud-sh/catalog@62ff0a9" in runs["skypilot"][1]
+    with duckdb.connect(str(costcurve_home / "published" / "costcurve.duckdb"), read_only=True) as con:
         [(prices, models)] = con.execute(
             "select count(*), count(distinct canonical_model) from marts.token_prices_current"
         ).fetchall()
