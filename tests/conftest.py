@@ -1,5 +1,6 @@
 """Every test gets its own warehouse: COSTCURVE_HOME points at a fresh temporary directory."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,14 @@ def published_db(tmp_path_factory):
         env.setenv("COSTCURVE_HOME", str(home))
         assert main(["refresh", "--offline"]) == 0
     return home / "published" / "costcurve.duckdb"
+
+
+@pytest.fixture
+def published_home(published_db, costcurve_home) -> Path:
+    """This test's home with a copy of the shared refresh's published snapshot, for the CLI: it opens
+    the file with its sandboxed configuration, and DuckDB opens a file once per process with one
+    configuration while other tests hold the shared file open plainly. Returns the copy's path."""
+    copy = costcurve_home / "published" / "costcurve.duckdb"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(published_db, copy)
+    return copy

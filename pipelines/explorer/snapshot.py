@@ -64,6 +64,20 @@ class Snapshot:
                 self._identity = identity
             return self._con.cursor()
 
+    def close(self) -> None:
+        """Let go of the snapshot: DuckDB opens a file once per process with one configuration, so a
+        connection left open keeps others in the process (the CLI's sandboxed reader) from opening it."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._identity = None, None
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def frame(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         cursor = self.cursor()
         try:

@@ -61,6 +61,7 @@ def test_the_readme_journey_from_make_run_to_a_dashboard(costcurve_home, capsys)
     client = create(snap).server.test_client()
     assert client.get("/").status_code == 200
     assert snap.frame("select run_id from meta.runs").item() == run_id
+    snap.close()  # the server's process ends; this test goes on in the same one
     # 5. status: a clean, fresh warehouse exits 0 and names the run.
     assert main(["status", "--format", "json"]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -69,6 +70,11 @@ def test_the_readme_journey_from_make_run_to_a_dashboard(costcurve_home, capsys)
     with dg.DagsterInstance.from_config(str(costcurve_home / "dagster")) as instance:
         (run,) = instance.get_runs()
         assert run.run_id == run_id and run.status == dg.DagsterRunStatus.SUCCESS
-    # 7. A dashboard reads Parquet with prices as numbers (manifest changes: tests/warehouse/test_manifest_changes.py).
+    # 7. A dashboard reads Parquet with prices as numbers, and sees the manifest change after a run.
     prices = pd.read_parquet(published / "parquet" / "token_prices_current.parquet")
     assert str(prices["input_usd_per_mtok"].dtype) == "float64" and len(prices) > 5_000
+    assert main(["refresh", "--offline"]) == 0
+    again = json.loads((published / "manifest.json").read_text())
+    assert again["run"]["run_id"] != run_id
+    tables = {t["name"]: t for t in again["tables"]}
+    assert tables["marts.token_prices_current"]["changed"] is False  # the same prices: nothing to reload

@@ -25,12 +25,13 @@ PAGES = ("models", "compare", "gpus", "mci", "what-if")
 
 @pytest.fixture(scope="module")
 def server(published_db):
-    served = start(port=0, snap=Snapshot(published_db))
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{served.port}"
-    served.shutdown()
-    served.server_close()
+    with Snapshot(published_db) as snap:
+        served = start(port=0, snap=snap)
+        thread = threading.Thread(target=served.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{served.port}"
+        served.shutdown()
+        served.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from warehouse import publish
 
 @pytest.fixture(scope="module")
 def snap(published_db):
-    return Snapshot(published_db)
+    with Snapshot(published_db) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")

@@ -113,8 +113,7 @@ def test_the_reports_flagship_chart_ends_at_the_headline(published_db, snapshot,
         assert last[model][1] == pytest.approx(headline[model]["blended_usd_per_mtok"], rel=1e-12), model
 
 
-def test_the_cli_summary_prints_the_headline(published_db, headline, capsys, monkeypatch):
-    monkeypatch.setenv("COSTCURVE_HOME", str(published_db.parent.parent))
+def test_the_cli_summary_prints_the_headline(published_home, headline, capsys):
     cli._summary()
     printed = {}
     for line in capsys.readouterr().out.splitlines():

@@ -32,10 +32,9 @@ def columns(monkeypatch):
 
 
 @pytest.fixture
-def refreshed(published_db, monkeypatch):
-    """The shared offline refresh as this test's warehouse (read only)."""
-    monkeypatch.setenv("COSTCURVE_HOME", str(published_db.parent.parent))
-    return published_db
+def refreshed(published_home):
+    """A copy of the shared offline refresh as this test's warehouse."""
+    return published_home
 
 
 @pytest.fixture
