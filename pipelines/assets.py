@@ -6,7 +6,8 @@ landed in part shows on that source's row) and a blocking check that reads the v
 ``history/<dataset>`` (flow.merge, which itself refuses a blocked batch). One asset per SQL model
 file, with one blocking check per test its header declares (warehouse.models), then ``publish``,
 whose blocking ``run_status`` check fails the Dagster run when the run was not a clean success.
-Every asset uses the run's one connection (pipelines.resources.Warehouse).
+Every asset uses the run's connection, and takes its turn at what it writes where steps run at once
+(pipelines.resources.Warehouse).
 """
 
 from datetime import timedelta
@@ -20,6 +21,7 @@ from pipelines.resources import RefreshSettings, Warehouse
 from sources.schemas import DATASETS
 from warehouse import manifest, meta
 from warehouse import models as sql_models
+from warehouse.lock import MODELS_TURN
 
 
 def _preview(con, table: str, order: str | None = None, rows: int = 5) -> dg.MetadataValue:
@@ -124,13 +126,14 @@ def _staging(dataset_name: str):
         ),
     )
     def staging(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: RefreshSettings):
-        staged = flow.stage(
-            warehouse.con,
-            dataset_name,
-            flow.feeds(dataset_name),
-            run_id=warehouse.run_id,
-            offline=settings.offline,
-        )
+        with warehouse.turn(dataset_name):
+            staged = flow.stage(
+                warehouse.con,
+                dataset_name,
+                flow.feeds(dataset_name),
+                run_id=warehouse.run_id,
+                offline=settings.offline,
+            )
         outcomes = staged.outcomes
         for o in outcomes:
             if o.status == "failed":
@@ -217,7 +220,8 @@ def _history(dataset_name: str):
     )
     def history_asset(warehouse: Warehouse):
         con = warehouse.con
-        stats = flow.merge(con, dataset_name, run_id=warehouse.run_id)
+        with warehouse.turn(dataset_name):
+            stats = flow.merge(con, dataset_name, run_id=warehouse.run_id)
         total = con.execute(f"select count(*) from history.{dataset_name}").fetchone()[0]
         as_of = manifest.data_as_of(con).get(dataset_name)
         return dg.MaterializeResult(
@@ -243,7 +247,7 @@ def _history(dataset_name: str):
     description="The assumption set (assumptions.toml or $COSTCURVE_ASSUMPTIONS) the marts read.",
 )
 def assumptions(warehouse: Warehouse):
-    with flow.step(warehouse.con, warehouse.run_id, "assumptions"):
+    with warehouse.turn(MODELS_TURN), flow.step(warehouse.con, warehouse.run_id, "assumptions"):
         set_id = flow.write_assumptions(warehouse.con)
     return dg.MaterializeResult(metadata={"assumption_set_id": set_id})
 
@@ -271,17 +275,18 @@ def _model(model: sql_models.Model):
         ],
     )
     def model_asset(warehouse: Warehouse):
-        rows = flow.build_model(warehouse.con, warehouse.run_id, model)
-        checks = [
-            dg.AssetCheckResult(
-                check_name=r.test.name,
-                passed=r.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=f"{r.test}: passed" if r.passed else str(r),
-                metadata={"failing": r.failing},
-            )
-            for r in flow.run_model_tests(warehouse.con, warehouse.run_id, model)
-        ]
+        with warehouse.turn(MODELS_TURN):
+            rows = flow.build_model(warehouse.con, warehouse.run_id, model)
+            checks = [
+                dg.AssetCheckResult(
+                    check_name=r.test.name,
+                    passed=r.passed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=f"{r.test}: passed" if r.passed else str(r),
+                    metadata={"failing": r.failing},
+                )
+                for r in flow.run_model_tests(warehouse.con, warehouse.run_id, model)
+            ]
         return dg.MaterializeResult(
             metadata={
                 "rows": rows,
@@ -320,7 +325,8 @@ MART_KEYS = [dg.AssetKey([m.schema, m.name]) for m in MODELS]
 )
 def publish(warehouse: Warehouse):
     con = warehouse.con
-    path = flow.publish(con, warehouse.run_id)
+    with warehouse.turn(MODELS_TURN):
+        path = flow.publish(con, warehouse.run_id)
     status, summary = con.execute(
         "select status, summary from meta.runs where run_id = ?", [warehouse.run_id]
     ).fetchone()

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from pipelines import terminal
 from warehouse import db, meta
-from warehouse.lock import AlreadyRunning, writer_lock
+from warehouse.lock import MODELS_TURN, RUNS_TURN, AlreadyRunning, writer_lock
 
 # Piped output (a file, a pager, a notebook cell) keeps whole rows instead of rich's 80-column default.
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
@@ -39,12 +39,32 @@ def _published(allow_files: bool = False, run_id: str | None = None, as_of: date
         raise CliError(str(e)) from None
 
 
+def _execute_refresh(dagster, settings, loggers: dict, parallel: bool):
+    """Run the daily refresh job: in this process, or with each step in a process of its own."""
+    from pipelines.definitions import defs, refresh_job
+    from pipelines.resources import Warehouse
+
+    if not parallel:
+        return defs.resolve_job_def("daily_refresh").execute_in_process(
+            instance=dagster,
+            resources={"warehouse": Warehouse(), "settings": settings},
+            run_config={"loggers": loggers},
+            raise_on_error=False,
+        )
+    import dagster as dg
+
+    run_config = {"loggers": loggers, "resources": {"settings": {"config": {"offline": settings.offline}}}}
+    with dg.execute_job(dg.reconstructable(refresh_job), dagster, run_config=run_config) as result:
+        return result
+
+
 def cmd_refresh(args) -> int:
-    # The lock first: a second refresh is told at once, before seconds of importing Dagster.
-    with writer_lock("refresh"):
-        from pipelines import progress
-        from pipelines.definitions import defs
-        from pipelines.resources import RefreshSettings, Warehouse, instance
+    # The lock first: a second refresh is told at once, before seconds of importing Dagster. Where
+    # steps run at once (a lake with a PostgreSQL catalog), they take their own turns (warehouse/lock.py).
+    parallel = db.concurrent_writers()
+    with writer_lock("refresh", "refresh" if parallel else None):
+        from pipelines import flow, progress
+        from pipelines.resources import RefreshSettings, instance
 
         # COSTCURVE_OFFLINE=1 makes offline the default here as in the Dagster UI's launchpad.
         settings = RefreshSettings(offline=args.offline or RefreshSettings().offline)
@@ -56,13 +76,9 @@ def cmd_refresh(args) -> int:
         # Each step and source is printed as it ends (pipelines/progress.py), not after the run.
         loggers = {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}
         with instance() as dagster, progress.printing_to(err.print):
-            result = defs.resolve_job_def("daily_refresh").execute_in_process(
-                instance=dagster,
-                resources={"warehouse": Warehouse(), "settings": settings},
-                run_config={"loggers": loggers},
-                raise_on_error=False,
-            )
-        with db.working() as con:
+            result = _execute_refresh(dagster, settings, loggers, parallel)
+        with writer_lock("refresh", RUNS_TURN, wait=True), db.working() as con:
+            flow.close_run(con, result.run_id)  # in processes of their own, steps leave that to the launcher
             status, summary = con.execute(
                 "select status, summary from meta.runs where run_id = ?", [result.run_id]
             ).fetchone()
@@ -428,7 +444,7 @@ def cmd_ingest(args) -> int:
                     "(the file was archived in raw.fetches; nothing reached history)"
                 )
             # The models and the publish replace shared tables: one writer at a time, on a lake too.
-            with writer_lock("ingest", "models", wait=True):
+            with writer_lock("ingest", MODELS_TURN, wait=True):
                 selection = flow.build_models(con, run_id)
                 flow.publish(con, run_id)
         except (OSError, duckdb.Error, ModelTestsFailed) as e:

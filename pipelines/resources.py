@@ -11,24 +11,44 @@ from pydantic import Field, PrivateAttr
 
 from pipelines import flow
 from warehouse import db
-from warehouse.lock import writer_lock
+from warehouse.lock import RUNS_TURN, writer_lock
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The pipeline's working DuckDB file under $COSTCURVE_HOME (the only writer).
+    """The pipeline's working warehouse under $COSTCURVE_HOME.
 
-    One connection and one writer lock for the whole run, opened before the first asset and closed
-    after the last: no other writer gets in between two assets, and the run is one unit. The run is
-    opened once here; publish finishes it, or, when publish did not (a selection without it, a
-    failed step), the teardown computes its status from what reached history.
+    On a local file or a ``.ducklake`` catalog (one writing process): one connection and one writer
+    lock for the whole run, opened before the first asset and closed after the last, so no other writer
+    gets in between two assets and the run is one unit. The run is opened once here; publish finishes
+    it, or, when publish did not (a selection without it, a failed step), the teardown computes its
+    status from what reached history.
+
+    On a DuckLake with a PostgreSQL catalog (``db.concurrent_writers``) the job runs each step in a
+    process of its own (Dagster's multiprocess executor, pipelines/definitions.py), so the datasets'
+    staging and history steps run at once: each step opens its own connection, and takes its turn at
+    what it writes (``turn``) as `costcurve ingest` does. The first step to start opens the run; publish
+    finishes it, and when it does not run, whoever launched the run does (the CLI, or the run-failure
+    sensor for the UI's runs).
     """
 
     _con: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
     _run_id: str | None = PrivateAttr(default=None)
+    _per_step: bool = PrivateAttr(default=False)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
         run_id = context.run_id or flow.new_run_id("refresh")
+        if db.concurrent_writers():
+            with writer_lock("dagster step", RUNS_TURN, wait=True), db.working() as con:
+                flow.ensure(con)
+                flow.begin_run(con, run_id, "refresh")
+            with db.working() as con:
+                self._con, self._run_id, self._per_step = con, run_id, True
+                try:
+                    yield self
+                finally:
+                    self._con = None
+            return
         # A scheduled run takes the same lock as the CLI, so neither can write under the other.
         with writer_lock("dagster run"), db.working() as con:
             flow.ensure(con)
@@ -39,6 +59,16 @@ class Warehouse(dg.ConfigurableResource):
             finally:
                 self._con = None
                 flow.close_run(con, run_id)
+
+    @contextmanager
+    def turn(self, what: str):
+        """A step's turn at writing ``what`` (a dataset, or MODELS_TURN for the tables every model
+        build and publish replaces). A run of one connection holds the whole warehouse already."""
+        if not self._per_step:
+            yield
+            return
+        with writer_lock("dagster step", what, wait=True):
+            yield
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -75,6 +105,10 @@ INSTANCE_YAML = """\
 run_queue:
   # One DuckDB file has one writer: queued runs go one at a time (the writer lock refuses a second).
   max_concurrent_runs: 1
+python_logs:
+  # The terminal shows costcurve's progress lines; Dagster's debug events (a step process starting,
+  # on a shared lake) stay in the UI's event log.
+  python_log_level: INFO
 telemetry:
   # Runs offline; nothing is sent anywhere.
   enabled: false

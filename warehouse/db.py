@@ -38,6 +38,14 @@ def storage() -> lake.Lake | None:
     return lake.setting(home())
 
 
+def concurrent_writers() -> bool:
+    """Whether writers of different datasets may run at once: on a DuckLake whose PostgreSQL catalog
+    serializes commits. A local file, and a ``.ducklake`` catalog (a DuckDB file), take one writing
+    process at a time."""
+    configured = storage()
+    return configured is not None and configured.on_postgres
+
+
 def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the pipeline's working database, creating it and its schemas: the configured DuckLake, or
     the local file (``path``, else the working file), whose one writer is the pipeline."""

@@ -18,12 +18,17 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from warehouse.db import home, storage
+from warehouse.db import concurrent_writers, home
 
 
 class AlreadyRunning(Exception):
     pass
 
+
+# The turns that are not a dataset's: the tables every model build and publish replaces, and the
+# opening of a run whose steps run in processes of their own (pipelines.resources.Warehouse).
+MODELS_TURN = "models"
+RUNS_TURN = "runs"
 
 # Held locks of this process, by lock file: the CLI takes the lock for a whole refresh and each
 # Dagster asset takes it again for its connection; flock would refuse a second descriptor.
@@ -37,9 +42,8 @@ def writer_lock(what: str, dataset: str | None = None, *, wait: bool = False):
     """The writer's lock: the warehouse's, or on a DuckLake, with ``dataset``, that dataset's. ``wait``:
     wait for the holder to finish rather than refuse (a step that must take its turn, not a command)."""
     with ExitStack() as stack:
-        configured = storage()
         # A .ducklake catalog is a DuckDB file, which one process at a time may write: one writer, as on a file.
-        if dataset is None or configured is None or not configured.on_postgres:
+        if dataset is None or not concurrent_writers():
             stack.enter_context(_flock(home() / ".writer.lock", what, fcntl.LOCK_EX))
         else:
             stack.enter_context(_flock(home() / ".writer.lock", what, fcntl.LOCK_SH))

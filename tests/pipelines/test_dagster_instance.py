@@ -3,7 +3,6 @@ opens, so its run, materializations, column schemas, row counts and source check
 afterwards; the daily schedule is on; the dashboards' Parquet and manifest come typed and dated."""
 
 import json
-import os
 
 import dagster as dg
 import duckdb
@@ -12,7 +11,6 @@ import polars as pl
 import pytest
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from pipelines.cli import main
 from pipelines.resources import INSTANCE_YAML, dagster_home
 from sources.schemas import DATASETS
 
@@ -20,17 +18,9 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    """One offline refresh through the CLI (it costs seconds), in a home of this module's own."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    old = os.environ.get("COSTCURVE_HOME")
-    os.environ["COSTCURVE_HOME"] = str(home)
-    try:
-        assert main(["refresh", "--offline"]) == 0
-    finally:
-        if old is not None:
-            os.environ["COSTCURVE_HOME"] = old
-    return home
+def home(published_db):
+    """The home of the shared offline refresh through the CLI (read only here)."""
+    return published_db.parent.parent
 
 
 @pytest.fixture

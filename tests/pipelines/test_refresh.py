@@ -1,7 +1,6 @@
 """The whole graph end to end on the embedded default, through Dagster and through the CLI."""
 
 import json
-import os
 from datetime import date
 
 import duckdb
@@ -10,20 +9,6 @@ import pytest
 from pipelines.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-@pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
-    """One offline refresh shared by the read-only tests of this module (it costs seconds)."""
-    home = tmp_path_factory.mktemp("refreshed")
-    old = os.environ.get("COSTCURVE_HOME")
-    os.environ["COSTCURVE_HOME"] = str(home)
-    try:
-        assert main(["refresh", "--offline"]) == 0
-    finally:
-        if old is not None:
-            os.environ["COSTCURVE_HOME"] = old
-    return home
 
 
 class Snapshot:
@@ -47,9 +32,9 @@ class _Rows(list):
 
 
 @pytest.fixture
-def published(refreshed, monkeypatch):
-    monkeypatch.setenv("COSTCURVE_HOME", str(refreshed))
-    return Snapshot(refreshed / "published" / "costcurve.duckdb")
+def published(published_home):
+    """A copy of the shared offline refresh as this test's warehouse."""
+    return Snapshot(published_home)
 
 
 def test_definitions_load_with_the_daily_schedule():

@@ -157,3 +157,13 @@ def pytest_generate_tests(metafunc):
 def any_storage(warehouse_kind, request, tmp_path, monkeypatch) -> str:
     """COSTCURVE_WAREHOUSE set for ``warehouse_kind`` (see pytest_generate_tests)."""
     return use_storage(warehouse_kind, tmp_path, request, monkeypatch)
+
+
+@pytest.fixture
+def con(any_storage):
+    """The working warehouse of ``warehouse_kind``, open for the test (modules with an in-memory
+    database of their own define their own ``con``)."""
+    from warehouse import db
+
+    with db.working() as con:
+        yield con

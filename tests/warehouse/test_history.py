@@ -2,10 +2,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
-import pytest
 
 from sources.base import PRICE_DTYPE, Column, Dataset
-from warehouse import db, history
+from warehouse import history
 
 PRICES = Dataset(
     name="prices",
@@ -40,12 +39,6 @@ ON_POSTGRES = {
     "test_removed_key_is_closed_not_deleted_and_can_come_back",
     "test_as_known_answers_what_the_warehouse_said_on_a_past_day",
 }
-
-
-@pytest.fixture
-def con(any_storage):
-    with db.working() as con:
-        yield con
 
 
 def merge(con, rows, day, sha=None, **options):

@@ -8,13 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.warehouse.test_history import PRICES, merge, row, versions
-from warehouse import db, history
-
-
-@pytest.fixture
-def con():
-    with db.working() as con:
-        yield con
+from warehouse import history
 
 
 def stored_hashes(con):
