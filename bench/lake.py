@@ -5,7 +5,7 @@ Per kind: the merge time per day (median and slowest), an as-of lookup (every ke
 day), the storage size at the end, and a reader's query latency while a writer commits (a second DuckDB
 connection reading committed state while the writer merges).
 
-    python -m bench.lake                 100k keys, 365 days (the issue's size; about an hour on two cores)
+    python -m bench.lake                 100k keys, 365 days (the issue's size; about 30 minutes on two cores)
     python -m bench.lake --keys 10000 --days 30
     python -m bench.lake --quick         2,000 keys, 10 days: check the harness
 """

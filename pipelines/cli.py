@@ -15,7 +15,7 @@ from rich.table import Table
 
 from pipelines import terminal
 from warehouse import db, meta
-from warehouse.lock import MODELS_TURN, RUNS_TURN, AlreadyRunning, writer_lock
+from warehouse.lock import MODELS_TURN, REFRESH_TURN, RUNS_TURN, AlreadyRunning, writer_lock
 
 # Piped output (a file, a pager, a notebook cell) keeps whole rows instead of rich's 80-column default.
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
@@ -62,7 +62,7 @@ def cmd_refresh(args) -> int:
     # The lock first: a second refresh is told at once, before seconds of importing Dagster. Where
     # steps run at once (a lake with a PostgreSQL catalog), they take their own turns (warehouse/lock.py).
     parallel = db.concurrent_writers()
-    with writer_lock("refresh", "refresh" if parallel else None):
+    with writer_lock("refresh", REFRESH_TURN if parallel else None):
         from pipelines import flow, progress
         from pipelines.resources import RefreshSettings, instance
 

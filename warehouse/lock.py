@@ -29,6 +29,8 @@ class AlreadyRunning(Exception):
 # opening of a run whose steps run in processes of their own (pipelines.resources.Warehouse).
 MODELS_TURN = "models"
 RUNS_TURN = "runs"
+# One refresh at a time on a host, where its steps take their own turns beside single-dataset ingests.
+REFRESH_TURN = "refresh"
 
 # Held locks of this process, by lock file: the CLI takes the lock for a whole refresh and each
 # Dagster asset takes it again for its connection; flock would refuse a second descriptor.

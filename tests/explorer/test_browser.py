@@ -138,6 +138,8 @@ def test_every_page_loads_offline(browser, server, screenshots):
 
 def test_a_model_search_shows_its_history(browser, server, screenshots):
     open_explorer(browser, server)
+    # Under load Dash may still be rendering the page's controls when the chart has drawn.
+    browser.wait_for("document.querySelector('#model') !== null", timeout=90)
     browser.evaluate("document.querySelector('#model').click()")
     browser.wait_for("document.querySelector('input.dash-dropdown-search') !== null")
     browser.evaluate("document.querySelector('input.dash-dropdown-search').focus()")
