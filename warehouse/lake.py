@@ -219,7 +219,11 @@ def attach(
     if not lake.on_postgres and not lake.data_path.startswith("s3://"):
         Path(lake.data_path).mkdir(parents=True, exist_ok=True)
     options = [f"data_path {quote(lake.data_path)}"]
-    options += ["read_only"] if read_only else []
+    # Writers keep every change in Parquet: with DuckLake's default inlining (changes under 10 rows
+    # kept in the catalog), an insert racing a delete of another writer's inlined rows of the same
+    # bookkeeping table is a conflict DuckLake does not retry (two ingests of different datasets at
+    # once failed so in CI). The cost is more small files, which maintenance compacts.
+    options += ["read_only"] if read_only else ["data_inlining_row_limit 0"]
     options += [f"snapshot_version {int(snapshot)}"] if snapshot is not None else []
     try:
         # Two writers opening a new catalog at once both create its tables: the loser tries again.

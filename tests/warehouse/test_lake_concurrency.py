@@ -46,12 +46,19 @@ print(reads)
 """
 
 
+# A shared lake is created once (its first refresh, or `costcurve migrate`) before a team writes to it;
+# racing the creation of the catalog's tables is not what this test is about.
+CREATE = "from pipelines import flow; from warehouse import db; flow.ensure(db.connect())"
+
+
 def env_for(home, postgres) -> dict[str, str]:
-    return os.environ | {
+    env = os.environ | {
         "COSTCURVE_HOME": str(home),
         "COSTCURVE_WAREHOUSE": f"ducklake:postgres:{postgres.dsn(postgres.create_database())}",
         "COSTCURVE_LAKE_DATA": str(home / "lake-data"),
     }
+    subprocess.run([sys.executable, "-c", CREATE], env=env, check=True, capture_output=True)
+    return env
 
 
 def ingest(env, fixtures, dataset, name, source, day) -> subprocess.Popen:
