@@ -6,25 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
-import polars as pl
 import pytest
 
 from pipelines import flow, migrate
 from pipelines.cli import main
-from sources.base import PRICE_DTYPE, Column, Dataset
+from tests.warehouse.test_lake import PRICES
 from warehouse import db, history, meta, readers
-
-PRICES = Dataset(
-    name="prices",
-    doc="Test prices.",
-    key=("source", "provider", "model"),
-    columns=(
-        Column("source", pl.Utf8, "source"),
-        Column("provider", pl.Utf8, "provider"),
-        Column("model", pl.Utf8, "model"),
-        Column("price", PRICE_DTYPE, "price"),
-    ),
-)
 
 
 def local_warehouse(path) -> None:
