@@ -17,6 +17,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
+
 from sources.accelerator_identity import canonical_accelerator
 from sources.base import (
     TRUNCATED,
@@ -29,6 +31,10 @@ from sources.base import (
     quantize_price,
 )
 from sources.schemas import GPU_RATES
+
+# What str.strip() strips (every character Python counts as whitespace), for the same strip of a
+# whole column in polars, whose own default omits U+001C..U+001F.
+_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
 # Sane bounds for one GPU-hour: below a cent is a placeholder or a unit error (per-minute,
 # per-second); above $100 is a per-term or per-month price mistaken for hourly.
@@ -133,7 +139,26 @@ def read_csv(
     numbered: bool = False,
     unquoted: tuple[str, re.Pattern[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Reject], list[str]]:
-    """The rows of a CSV payload, the rows that do not fit its header, and warnings.
+    """``read_csv_frame``'s rows as dicts, for parsers that apply their rules one row at a time;
+    ``numbered`` adds each row's line number under ``"line"``, for parsers that name rows by line."""
+    frame, rejects, warnings = read_csv_frame(
+        source, body, required=required, known=known, key=key, unquoted=unquoted
+    )
+    frame = frame.rename({"_line": "line"}) if numbered else frame.drop("_line")
+    return frame.to_dicts(), rejects, warnings
+
+
+def read_csv_frame(
+    source: str,
+    body: bytes,
+    *,
+    required: Iterable[str],
+    known: Iterable[str] = (),
+    key: Callable[[dict[str, str]], dict[str, Any]] | None = None,
+    unquoted: tuple[str, re.Pattern[str]] | None = None,
+) -> tuple[pl.DataFrame, list[Reject], list[str]]:
+    """The rows of a CSV payload as a frame of text columns (values stripped, ``_line`` the line each
+    row ends on), the rows that do not fit its header, and warnings.
 
     Tolerates a BOM and CRLF line ends. Raises SourceError for an empty or undecodable payload,
     a missing (e.g. renamed) required column, or no data rows; unknown columns are ignored with
@@ -141,11 +166,13 @@ def read_csv(
     row that does not fit from the columns it still has (a short row's first fields are where the
     header says; a long row's may not be, so it gets none). A file that ends inside its last row (too
     few fields, or a quote left open) rejects that row with rule ``TRUNCATED``: the payload was cut.
-    ``numbered`` adds each row's line number under ``"line"``, for parsers that name rows by line.
     ``unquoted`` names a column some writers leave unquoted although its value holds a comma, and the
     pattern each piece of it matches: a row exactly one field too long whose two fields at that
     column both match is read with them rejoined (counted in a warning); any other long row is
     rejected, as its intent is a guess.
+
+    The csv module splits the fields (its quoting rules are the contract every CSV parser was
+    written against); rows are kept as lists and become columns in one step, never one dict per row.
     """
     try:
         text = body.decode("utf-8-sig")
@@ -153,9 +180,11 @@ def read_csv(
         raise SourceError(source, f"payload is not UTF-8 text ({e.reason} at byte {e.start})") from None
     if not text.strip():
         raise SourceError(source, "empty payload")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as e:
+        raise SourceError(source, f"malformed CSV at line {reader.line_num}: {e}") from None
     required = list(required)
     missing = [c for c in required if c not in header]
     if missing:
@@ -163,29 +192,31 @@ def read_csv(
     expected = set(required) | set(known)
     unknown = [c for c in header if c not in expected]
     warnings = [f"ignored unknown column(s): {', '.join(unknown)}"] if unknown else []
-    rows, rejects = [], []
+    width = len(header)
+    at = header.index(unquoted[0]) if unquoted and unquoted[0] in header else None
+    rows, lines, rejects = [], [], []
     rejoined: Counter[str] = Counter()
     short = False
     try:
-        for row in reader:
-            short = None in row.values()
-            if unquoted and not short and None in row and (fixed := _rejoined(row, header, *unquoted)):
-                rejoined[fixed[unquoted[0]]] += 1
-                row = fixed
-            elif short or None in row:
-                # DictReader pads a short row with None values and gathers a long row's extras under None.
-                fields = [v for k, v in row.items() if k is not None and v is not None] + list(
-                    row.get(None) or []
-                )
-                record = {"line": reader.line_num, "fields": fields}
-                reason = f"line {reader.line_num} has {len(fields)} fields, the header has {len(header)}"
-                named = {k: v.strip() for k, v in row.items() if short and k is not None and v is not None}
-                natural = {"source": source, **(key(named) if key else {})}
-                rejects.append(Reject(source, "malformed_row", reason, record, key=natural))
+        for fields in reader:
+            if not fields:  # a blank line is no row
                 continue
-            rows.append(
-                {k: v.strip() for k, v in row.items()} | ({"line": reader.line_num} if numbered else {})
-            )
+            short = len(fields) < width
+            if len(fields) == width:
+                rows.append(fields)
+                lines.append(reader.line_num)
+            elif (
+                len(fields) == width + 1 and at is not None and (joined := _rejoined(fields, at, unquoted[1]))
+            ):
+                rejoined[joined[at]] += 1
+                rows.append(joined)
+                lines.append(reader.line_num)
+            else:
+                reason = f"line {reader.line_num} has {len(fields)} fields, the header has {width}"
+                named = _named(header, fields) if short else {}
+                natural = {"source": source, **(key(named) if key else {})}
+                record = {"line": reader.line_num, "fields": fields}
+                rejects.append(Reject(source, "malformed_row", reason, record, key=natural))
     except csv.Error as e:
         raise SourceError(source, f"malformed CSV at line {reader.line_num}: {e}") from None
     # The file ends inside its last row when that row is short, or when an odd number of quote
@@ -197,7 +228,8 @@ def read_csv(
             dataclasses.replace(cut, rule=TRUNCATED, reason=f"{cut.reason}: the file ends inside it")
         )
     elif open_quote and rows:
-        cut = rows.pop()
+        cut = _named(header, rows.pop())
+        lines.pop()
         reason = f"line {reader.line_num} opens a quote the file never closes"
         natural = {"source": source, **(key(cut) if key else {})}
         rejects.append(Reject(source, TRUNCATED, reason, {"line": reader.line_num, **cut}, key=natural))
@@ -208,20 +240,23 @@ def read_csv(
         warnings.append(
             f"recovered {rejoined.total():,} rows whose {unquoted[0]} was written unquoted as {written}"
         )
-    return rows, rejects, warnings
+    # A repeated column name keeps its last field, as a dict of the row would.
+    index = {name: i for i, name in enumerate(header)}
+    frame = pl.DataFrame(
+        {name: [row[i] for row in rows] for name, i in index.items()}, schema=dict.fromkeys(index, pl.Utf8)
+    ).with_columns(pl.all().str.strip_chars(_WHITESPACE), pl.Series("_line", lines, pl.Int64))
+    return frame, rejects, warnings
 
 
-def _rejoined(
-    row: dict[str | None, Any], header: list[str], column: str, piece: re.Pattern[str]
-) -> dict[str, str] | None:
-    """``row`` with the two fields at ``column`` joined back into one, when it is one field too long
-    and both are pieces of that column's value; None otherwise."""
-    extra = row[None]
-    if len(extra) != 1 or column not in header:
-        return None
-    at = header.index(column)
-    fields = [row[k] for k in header] + extra
+def _named(header: list[str], fields: list[str]) -> dict[str, str]:
+    """A row's fields by column name, stripped, as far as it has them."""
+    return {name: value.strip() for name, value in zip(header, fields, strict=False)}
+
+
+def _rejoined(fields: list[str], at: int, piece: re.Pattern[str]) -> list[str] | None:
+    """``fields`` with the two at ``at`` joined back into one value, when both are pieces of that
+    column's value; None otherwise."""
     first, second = fields[at].strip(), fields[at + 1].strip()
     if not (piece.fullmatch(first) and piece.fullmatch(second)):
         return None
-    return dict(zip(header, fields[:at] + [f"{first},{second}"] + fields[at + 2 :], strict=True))
+    return fields[:at] + [f"{first},{second}"] + fields[at + 2 :]
