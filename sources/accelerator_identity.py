@@ -15,7 +15,7 @@ import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -101,6 +101,16 @@ def canonical_accelerator(name: str, *, memory_gb: Any = None, hint: str | None 
     ``BadRecord`` (a look-alike of a real name). The most specific alias row whose qualifiers all hold wins. A hint that contradicts the form
     factor of the result (a PCIe offer resolving to an SXM part) gives None rather than a guess.
     """
+    try:
+        return _canonical_accelerator(name, memory_gb, hint)
+    except TypeError:  # a value no dict can hold (a list from a malformed payload): read without the cache
+        return _canonical_accelerator.__wrapped__(name, memory_gb, hint)
+
+
+# A catalog repeats the same (name, memory, hint) on thousands of rows (every zone, spot and on-demand),
+# and the answer depends on them and the alias table only, which is read once per process.
+@lru_cache(maxsize=1 << 16)
+def _canonical_accelerator(name: str, memory_gb: Any, hint: str | None) -> str | None:
     if not name or not name.strip():
         return None
     name = plain_id(name, field="accelerator_name")

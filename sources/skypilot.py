@@ -503,6 +503,8 @@ def _zone(row: dict[str, Any]) -> str | None:
     return zone if zone and zone != row["Region"] else None
 
 
+# The same GpuInfo text recurs on every zone's row of an instance type; callers only read the result.
+@functools.lru_cache(maxsize=1 << 14)
 def _gpu_info(text: str) -> dict[str, Any] | None:
     if not text:
         return None
