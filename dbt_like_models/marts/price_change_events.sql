@@ -1,6 +1,6 @@
 -- description: The change feed: one row per changed price field. A price_change is two consecutive history versions of one key whose price differs (token prices per source, provider, model, tier, service tier and off-peak window: input and output price; GPU rates per source, provider, instance type, region, zone and pricing type: price per GPU-hour); a key's first version is not a change. A successor_launch compares a model's launch price in the curated catalog with the price of the model it replaced on that day, for the pairs in seeds.model_lineage (the vendor priced the launch against the predecessor, e.g. GPT-4 Turbo against GPT-4). Read by `costcurve changes` and the report.
 -- materialized: table
--- grain: dataset, change_kind, source, provider, item, tier, service_tier, off_peak, pricing_type, region, field, change_date
+-- grain: dataset, change_kind, source, provider, item, tier, service_tier, off_peak, pricing_type, region, zone, field, change_date
 -- tests:
 --   not_null(change_date, dataset, change_kind, what, item, old_item, field, direction, source, provider, detected_at, detected_by_refresh)
 --   accepted_values(dataset: token_prices, gpu_rates)
@@ -27,6 +27,7 @@
 --   off_peak: Off-peak window flag of a token price; null for GPU rates.
 --   pricing_type: on_demand, spot, reserved_1y, ... of a GPU rate; null for token prices.
 --   region: Region of a GPU rate ('' when not regional); null for token prices.
+--   zone: Availability zone of a GPU rate within its region (GCP and AWS price each zone); null where the source prices per region, and for token prices.
 --   detected_at: When costcurve first observed the new price.
 --   detected_by_refresh: True when the old price was already known when the new one was first observed (a change caught by a refresh); false when both arrived in one payload (history read from a dated source).
 with token_versions as (
@@ -86,7 +87,7 @@ token_changes as (
                     else '' end as what,
         t.canonical_model as canonical_id, t.model as item, t.prev_model as old_item, f.field,
         f.old_value, f.new_value, t.source, t.provider, t.tier, t.service_tier, t.off_peak,
-        null::varchar as pricing_type, null::varchar as region,
+        null::varchar as pricing_type, null::varchar as region, null::varchar as zone,
         t.first_seen_at as detected_at, t.prev_first_seen_at < t.first_seen_at as detected_by_refresh
     from token_pairs t
     cross join lateral (
@@ -104,7 +105,7 @@ gpu_changes as (
         accelerator as canonical_id, instance_type as item, instance_type as old_item,
         'usd_per_gpu_hour' as field, prev_rate as old_value, usd_per_gpu_hour as new_value,
         source, provider, null::varchar as tier, null::varchar as service_tier, null::boolean as off_peak,
-        pricing_type, region, first_seen_at as detected_at, prev_first_seen_at < first_seen_at as detected_by_refresh
+        pricing_type, region, zone, first_seen_at as detected_at, prev_first_seen_at < first_seen_at as detected_by_refresh
     from (
         select *,
                lag(usd_per_gpu_hour) over k as prev_rate,
@@ -128,6 +129,6 @@ select
     round((new_value - old_value) / nullif(old_value, 0) * 100, 2)::double as pct_change,
     case when old_value is null then 'set' when new_value is null then 'unset'
          when new_value < old_value then 'cut' else 'rise' end as direction,
-    source, provider, tier, service_tier, off_peak, pricing_type, region, detected_at, detected_by_refresh
+    source, provider, tier, service_tier, off_peak, pricing_type, region, zone, detected_at, detected_by_refresh
 from changes
 order by change_date, dataset, what, field

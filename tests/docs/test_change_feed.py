@@ -37,13 +37,23 @@ def _token(con, model, valid_from, valid_to, price_in, price_out, seen=BACKFILL,
     )
 
 
-def _gpu(con, instance, valid_from, valid_to, rate, seen=BACKFILL, accelerator="nvidia-h100-sxm-80gb"):
+def _gpu(
+    con,
+    instance,
+    valid_from,
+    valid_to,
+    rate,
+    seen=BACKFILL,
+    accelerator="nvidia-h100-sxm-80gb",
+    region="",
+    zone=None,
+):
     con.execute(
-        """insert into history.gpu_rates (source, provider, instance_type, region, pricing_type, accelerator,
+        """insert into history.gpu_rates (source, provider, instance_type, region, zone, pricing_type, accelerator,
                accelerator_name, gpu_count, usd_per_instance_hour, usd_per_gpu_hour, currency, valid_from,
                valid_to, first_seen_at, last_seen_at)
-           values ('curated', 'lambda', ?, '', 'on_demand', ?, 'H100', 1, ?, ?, 'USD', ?, ?, ?, ?)""",
-        [instance, accelerator, rate, rate, valid_from, valid_to, seen, seen],
+           values ('curated', 'lambda', ?, ?, ?, 'on_demand', ?, 'H100', 1, ?, ?, 'USD', ?, ?, ?, ?)""",
+        [instance, region, zone, accelerator, rate, rate, valid_from, valid_to, seen, seen],
     )
 
 
@@ -99,6 +109,31 @@ def test_gpu_changes_are_per_offer(tiny):
         "nvidia-h100-sxm-80gb on_demand at lambda gpu_1x_h100",
         "nvidia-h100-sxm-80gb",
     )
+
+
+def test_one_offer_changing_in_two_zones_of_a_region_is_two_events(tiny):
+    # GCP prices each zone: the same host VM cut the same day in us-central1-a and -b (the real
+    # anycloud catalog's g2-standard-24 in asia-south1 did, and the grain without the zone failed).
+    for zone in ("us-central1-a", "us-central1-b"):
+        _gpu(tiny, "a3-highgpu-8g", date(2025, 5, 1), date(2025, 8, 1), 11.0, region="us-central1", zone=zone)
+        _gpu(tiny, "a3-highgpu-8g", date(2025, 8, 1), None, 9.9, region="us-central1", zone=zone)
+    model = next(m for m in models.discover() if m.name == "price_change_events")
+    models.build(tiny, model)
+    models.check(tiny, model)
+    assert tiny.execute(
+        """select region, zone, change_date, old_value::double, new_value::double, what
+           from marts.price_change_events where item = 'a3-highgpu-8g' order by zone"""
+    ).fetchall() == [
+        (
+            "us-central1",
+            zone,
+            date(2025, 8, 1),
+            11.0,
+            9.9,
+            f"nvidia-h100-sxm-80gb on_demand at lambda a3-highgpu-8g (us-central1 {zone})",
+        )
+        for zone in ("us-central1-a", "us-central1-b")
+    ]
 
 
 def test_changes_since_a_date_newest_first(tiny):
