@@ -6,7 +6,9 @@ python -m bench --small      a tenth of the issue's sizes (1M history rows, 10k-
 python -m bench --only 2,4   a subset (1 refresh, 2 merge, 3 rebuild, 4 queries, 5 marts, 6 publish,
                              7 peers: merge and rebuild vs dbt snapshot, 8 lake: the history merge
                              on a local file and on a DuckLake; not in the default set, its own
-                             full size is `python -m bench.lake`)
+                             full size is `python -m bench.lake`; 9 a year at real size: every feed
+                             in its real format, rebuilt and ingested, over replay_days days; not in
+                             the default set, its own full year is `python -m bench.year`)
 python -m bench --profile    also split one refresh: imports, each Dagster step, Dagster between steps
 """
 
@@ -110,6 +112,7 @@ def main() -> int:
             (2, "daily merge vs append", lambda: _merge(sizes, work, history_db, first_day)),
             (3, "rebuild vs one INSERT", lambda: _rebuild(sizes, work)),
             (8, "history on a local file vs a DuckLake", lambda: _lake(sizes)),
+            (9, "a year at real size", lambda: _year(sizes, work)),
         ]
         for number, title, step in steps:
             if number not in only:
@@ -181,6 +184,16 @@ def _lake(sizes):
         ["--quick"] if sizes.quick else ["--keys", str(sizes.snapshot_keys), "--days", str(sizes.replay_days)]
     )
     return [], {}
+
+
+def _year(sizes, work):
+    from bench import year
+
+    # A day of the real feeds takes seconds to generate, rebuild and ingest: the replay's days here,
+    # the whole year by hand.
+    folder = work / "year"
+    folder.mkdir()
+    return year.run(sizes.replay_days, folder)
 
 
 def _rebuild(sizes, work):
