@@ -247,6 +247,7 @@ class _Flat:
                 repeated
                 or not _plain(key)
                 or not isinstance(provider, str)
+                or not provider
                 or not _plain(provider)
                 or "alias_of" in entry
                 or "tiered_pricing" in entry

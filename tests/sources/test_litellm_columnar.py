@@ -58,6 +58,7 @@ def test_the_conformance_payload_exercises_both_paths(fixtures):
         "bad/list",
         "null/input",  # an empty price overrides what a tier inherits: per record
         "no-provider",
+        "empty-provider",
         "not-an-object",
         "alias/gpt",
         "alias/missing",
