@@ -41,11 +41,11 @@ def test_ingest_garbage_archives_it_and_says_what_failed(costcurve_home, tmp_pat
     assert main(["ingest", "token_prices", str(bad), "--source", "genai_prices"]) == 2
     message = capsys.readouterr().err.replace("\n", " ")
     assert "genai_prices" in message and "not JSON" in message
-    from warehouse import db
+    from warehouse import db, raw
 
     with db.working() as con:
-        archived = con.execute("select body from raw.payloads").fetchall()
-        assert archived == [(b'[{"id": "openai", "models": [',)]
+        (sha,) = con.execute("select sha256 from raw.payloads").fetchone()
+        assert raw.body(con, sha) == b'[{"id": "openai", "models": ['
         status, error = con.execute("select status, error from meta.source_runs").fetchone()
         assert status == "failed" and "not JSON" in error
 

@@ -23,6 +23,7 @@ from pipelines import flow
 from pipelines.cli import main
 from sources import azure, litellm, skypilot
 from sources.http import MAX_ATTEMPTS, FetchError, Http
+from warehouse import raw
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -294,5 +295,6 @@ def test_files_given_to_ingest_are_read_never_executed(costcurve_home, capsys, d
     assert not marker.exists()
     assert "nothing reached history" in " ".join(capsys.readouterr().err.split())
     with duckdb.connect(str(home / "costcurve.duckdb"), read_only=True) as con:
-        (body,) = con.execute("select body from raw.payloads where url = ?", [str(script)]).fetchone()
+        (sha,) = con.execute("select sha256 from raw.payloads where url = ?", [str(script)]).fetchone()
+        body = raw.body(con, sha)
     assert body == script.read_bytes()  # archived verbatim, as data

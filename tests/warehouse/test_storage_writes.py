@@ -3,6 +3,8 @@ DuckLake commit, and the writer locks per storage kind (warehouse.lock)."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import logging
 from datetime import UTC, datetime
 
@@ -55,6 +57,58 @@ def test_bookkeeping_tables_keep_their_keys_on_a_file_and_merge_on_every_kind(st
     assert (first.new, again.new, first.fetch_id == again.fetch_id) == (True, False, True)
     assert stored == (1, 1, [("success", [])])
     assert "snapshot_id" in columns
+
+
+def test_bodies_are_stored_gzipped_where_smaller_and_read_back_verbatim(storage):
+    json_body = b'{"model": {"input_cost_per_token": 1e-06}}' * 2_000
+    packed_already = gzip.compress(b"instance,price\n" * 500)  # a catalog that arrives as .csv.gz
+    with db.working() as con:
+        raw.ensure(con)
+        shas = [
+            raw.archive(
+                con, run_id="r1", source="s", dataset="d", mode="file", url=f"u{i}", body=b, observed_at=AT
+            ).sha256
+            for i, b in enumerate((json_body, packed_already, b""))
+        ]
+        stored = con.execute(
+            "select sha256, size, octet_length(body), encoding from raw.payloads order by size desc"
+        ).fetchall()
+        read_back = [raw.body(con, sha) for sha in shas]
+    assert read_back == [json_body, packed_already, b""]
+    assert shas[0] == hashlib.sha256(json_body).hexdigest()  # the hash and size of the verbatim bytes
+    (big, big_size, big_stored, big_encoding), (gz, gz_size, gz_stored, gz_encoding), empty = stored
+    assert (big, big_size, big_encoding) == (shas[0], 84_000, "gzip") and big_stored < big_size / 100
+    assert (gz, gz_size, gz_stored, gz_encoding) == (
+        shas[1],
+        len(packed_already),
+        len(packed_already),
+        "identity",
+    )
+    assert empty == (shas[2], 0, 0, "identity")
+
+
+def test_a_warehouse_archived_before_compression_reads_its_verbatim_bodies(storage):
+    with db.working() as con:
+        con.execute(
+            "create table raw.payloads (sha256 varchar, source varchar, dataset varchar, url varchar, "
+            "fetched_at timestamptz, size bigint, body blob)"
+        )
+        con.execute("insert into raw.payloads values ('old', 's', 'd', 'u', ?, 3, 'abc'::blob)", [AT])
+        raw.ensure(con)
+        new = raw.archive(
+            con,
+            run_id="r1",
+            source="s",
+            dataset="d",
+            mode="file",
+            url="u2",
+            body=b"x" * 1_000,
+            observed_at=AT,
+        )
+        encodings = con.execute("select sha256, encoding from raw.payloads order by size").fetchall()
+        bodies = raw.body(con, "old"), raw.body(con, new.sha256)
+    assert encodings == [("old", "identity"), (new.sha256, "gzip")]
+    assert bodies == (b"abc", b"x" * 1_000)
 
 
 def test_upsert_inserts_missing_rows_only_unless_it_updates(storage):
