@@ -5,7 +5,9 @@ Raw is the truth: after a parser or rule fix, replaying every archived fetch thr
 it. Each run's batch of a dataset is replayed together and under its original run id, so quarantine
 rows and source-run counts line up with the runs that fetched them; batches go in observation order,
 as the price-jump rule compares a row with the history before it. The fresh file replaces the working one only when
-the replay succeeded; the old file is kept beside it as ``costcurve.duckdb.before-rebuild``.
+the replay succeeded; the old file is kept beside it as ``costcurve.duckdb.before-rebuild``. Bodies an
+older costcurve archived verbatim are stored compressed in the fresh file (warehouse.raw), so a rebuild
+is also how an existing warehouse sheds that weight.
 
 On a DuckLake the replay is built the same way, in a fresh local file beside the home, and then replaces
 the lake's tables in one commit (pipelines.migrate's copy, comments included), published as the rebuild
@@ -38,6 +40,8 @@ def replay(con: duckdb.DuckDBPyConnection, archive: Path | lake.Lake, progress: 
         db.merge(con, "meta.runs", ["run_id"], "select * from archive.meta.runs", update=False)
     finally:
         con.execute("detach archive")
+    if compressed := raw.compress_verbatim(con):
+        progress(f"compressed {compressed} payload bodies archived verbatim before bodies were compressed")
     fetches = con.execute(
         """select f.run_id, f.dataset, f.source, f.mode, f.observed_at, f.url, f.sha256
            from raw.fetches f where f.sha256 is not null and f.error is null

@@ -175,6 +175,24 @@ def mark_failed(con: duckdb.DuckDBPyConnection, fetch_id: str, error: str) -> No
     con.execute("update raw.fetches set error = ? where fetch_id = ?", [error, fetch_id])
 
 
+def compress_verbatim(con: duckdb.DuckDBPyConnection) -> int:
+    """Store gzip-compressed every body kept verbatim that gzip shrinks (those of a warehouse archived
+    before bodies were compressed); returns how many. ``costcurve rebuild`` runs it on the fresh file."""
+    shas = [
+        sha
+        for (sha,) in con.execute("select sha256 from raw.payloads where encoding = 'identity'").fetchall()
+    ]
+    compressed = 0
+    for sha in shas:
+        stored, encoding = _encoded(body(con, sha))
+        if encoding != "identity":
+            con.execute(
+                "update raw.payloads set body = ?, encoding = ? where sha256 = ?", [stored, encoding, sha]
+            )
+            compressed += 1
+    return compressed
+
+
 def _encoded(body: bytes) -> tuple[bytes, str]:
     """The bytes to store and their encoding: gzip where it is smaller (an already gzipped catalog is not)."""
     packed = gzip.compress(body, compresslevel=6, mtime=0)  # zlib's default; 9 is 1.6x slower for ~2% less

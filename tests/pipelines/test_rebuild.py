@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from warehouse import db
+from warehouse import db, raw
 
 HISTORY = ("token_prices", "gpu_rates", "accelerators", "eval_results")
 
@@ -68,6 +68,45 @@ def test_rebuild_reaches_the_same_first_sightings(costcurve_home, fixtures, tmp_
     incremental, _ = history_rows(db.published_path())
     assert main(["rebuild"]) == 0
     assert history_rows(db.published_path())[0] == incremental
+
+
+def test_rebuild_compresses_a_warehouse_archived_before_compression(costcurve_home, fixtures):
+    payload = fixtures / "token_prices" / "genai_prices_v2.json"
+    assert (
+        main(
+            [
+                "ingest",
+                "token_prices",
+                str(payload),
+                "--source",
+                "genai_prices",
+                "--observed-at",
+                "2026-11-01",
+            ]
+        )
+        == 0
+    )
+    incremental, _ = history_rows(db.published_path(), SEEN)
+    with db.working() as con:  # as an older costcurve left it: no encoding column, every body verbatim
+        rows = [
+            (*row, raw.body(con, row[0]))
+            for row in con.execute("select * exclude (body, encoding) from raw.payloads").fetchall()
+        ]
+        con.execute("drop table raw.payloads")
+        con.execute(
+            "create table raw.payloads (sha256 varchar primary key, source varchar, dataset varchar, "
+            "url varchar, fetched_at timestamptz, size bigint, body blob)"
+        )
+        con.executemany("insert into raw.payloads values (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    assert main(["rebuild"]) == 0
+    with db.working() as con:
+        stored = con.execute("select sha256, size, octet_length(body), encoding from raw.payloads").fetchall()
+        verbatim = {sha: raw.body(con, sha) for sha, *_ in stored}
+    assert verbatim == {row[0]: payload.read_bytes() for row in rows}
+    ((sha, size, stored_size, encoding),) = stored
+    assert (size, encoding) == (payload.stat().st_size, "gzip") and stored_size < size / 3
+    assert history_rows(db.published_path(), SEEN)[0] == incremental
 
 
 def test_rebuild_without_a_warehouse_says_what_to_do(capsys):
