@@ -6,7 +6,8 @@ not part of the test suite):
 1. One offline refresh (the embedded defaults, observed now) is the starting warehouse.
 2. Each real file is ingested with `costcurve ingest` into a copy of it twice: as a late file
    (`--observed-at` its own date, older than the refresh) and as the newest payload (tomorrow).
-   Per run it prints rows read, accepted, rejected, keys closed and keys held open by rejects.
+   Per run it prints rows read, accepted, rejected, keys closed, keys held open by rejects, the
+   source's names no mapping knows (marts.unmapped_*) and the bytes archived, verbatim and stored.
 3. Order independence on real data: genai-prices' August file and the December package, and a GCP
    catalog with a later snapshot made from it (every 10th row dropped, every 25th price raised 10%),
    ingested in both orders into fresh warehouses; the histories must be equal row for row.
@@ -47,6 +48,16 @@ COUNTS = """
            string_agg(distinct status, ',')
     from meta.source_runs where run_id = (select max(run_id) from meta.runs where kind = 'ingest')
 """
+# What the ingest archived (verbatim and stored bytes) and the names of its source no mapping knows.
+ARCHIVED = """
+    select coalesce(sum(size), 0), coalesce(sum(octet_length(body)), 0) from raw.payloads
+    where sha256 in (select sha256 from raw.fetches
+                     where run_id = (select max(run_id) from meta.runs where kind = 'ingest'))
+"""
+UNMAPPED = {
+    "token_prices": "select count(*) from marts.unmapped_models where source = ?",
+    "gpu_rates": "select count(*) from marts.unmapped_accelerators where source = ?",
+}
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -75,8 +86,11 @@ def ingest(home: Path, dataset: str, source: str, path: Path, day: date) -> tupl
     seconds = time.perf_counter() - start
     with duckdb.connect(str(home / "costcurve.duckdb"), read_only=True) as con:
         counts = con.execute(COUNTS).fetchone()
+        verbatim, stored = con.execute(ARCHIVED).fetchone()
+        (unmapped,) = con.execute(UNMAPPED[dataset], [source]).fetchone()
     note = "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1][:100]
-    return (*counts, f"{seconds:.1f}s", note)
+    archived = f"{verbatim / 1e6:.2f} -> {stored / 1e6:.2f} MB"
+    return (*counts, unmapped, archived, f"{seconds:.1f}s", note)
 
 
 def history_rows(home: Path, table: str, where: str = "") -> list[tuple]:
@@ -121,7 +135,7 @@ def orders_agree(
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         for path, day in order:
-            rows, accepted, rejected, inserted, closed, held, status, _, error = ingest(
+            rows, accepted, rejected, inserted, closed, held, status, *_, error = ingest(
                 home, dataset, source, path, day
             )
             if error:
@@ -164,6 +178,8 @@ def main() -> None:
         "closed",
         "held open",
         "status",
+        "unmapped names (source, all files)",
+        "archived (verbatim -> stored)",
         "time",
         "error",
     )
