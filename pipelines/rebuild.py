@@ -35,12 +35,12 @@ def replay(con: duckdb.DuckDBPyConnection, archive: Path | lake.Lake, progress: 
     when it was fetched; a merge that fails stops the rebuild."""
     _attach(con, archive, "archive")
     try:
-        db.merge(con, "raw.payloads", ["sha256"], "select * from archive.raw.payloads", update=False)
+        compressed = raw.copy_from(con, "archive")
         db.merge(con, "raw.fetches", ["fetch_id"], "select * from archive.raw.fetches", update=False)
         db.merge(con, "meta.runs", ["run_id"], "select * from archive.meta.runs", update=False)
     finally:
         con.execute("detach archive")
-    if compressed := raw.compress_verbatim(con):
+    if compressed:
         progress(f"compressed {compressed} payload bodies archived verbatim before bodies were compressed")
     fetches = con.execute(
         """select f.run_id, f.dataset, f.source, f.mode, f.observed_at, f.url, f.sha256

@@ -21,7 +21,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.db import create_tables, document, upsert
+from warehouse.db import create_tables, document, transaction, upsert
 
 DDL = """
 create table if not exists raw.payloads (
@@ -175,21 +175,41 @@ def mark_failed(con: duckdb.DuckDBPyConnection, fetch_id: str, error: str) -> No
     con.execute("update raw.fetches set error = ? where fetch_id = ?", [error, fetch_id])
 
 
-def compress_verbatim(con: duckdb.DuckDBPyConnection) -> int:
-    """Store gzip-compressed every body kept verbatim that gzip shrinks (those of a warehouse archived
-    before bodies were compressed); returns how many. ``costcurve rebuild`` runs it on the fresh file."""
-    shas = [
-        sha
-        for (sha,) in con.execute("select sha256 from raw.payloads where encoding = 'identity'").fetchall()
-    ]
+def copy_from(con: duckdb.DuckDBPyConnection, database: str) -> int:
+    """Add the payloads of the attached warehouse ``database`` that this one lacks, in one transaction,
+    compressing the bodies an older costcurve archived verbatim; returns how many it compressed.
+    ``costcurve rebuild`` copies its archive this way.
+
+    Bodies are compressed as they are copied, never updated in place: an UPDATE of each verbatim body
+    would checkpoint again and again, each time rewriting the row group that holds them all."""
+    source = f"{database}.raw.payloads"
+    has_encoding = con.execute(
+        "select count(*) from duckdb_columns() where database_name = ? and schema_name = 'raw' "
+        "and table_name = 'payloads' and column_name = 'encoding'",
+        [database],
+    ).fetchone()[0]
+    encoding = "encoding" if has_encoding else "'identity'"
+    missing = "not exists (select 1 from raw.payloads t where t.sha256 = s.sha256)"
     compressed = 0
-    for sha in shas:
-        stored, encoding = _encoded(body(con, sha))
-        if encoding != "identity":
+    with transaction(con):
+        con.execute(
+            f"insert into raw.payloads by name select * from {source} s where {encoding} <> 'identity' and {missing}"
+        )
+        verbatim = con.execute(
+            f"select sha256 from {source} s where {encoding} = 'identity' and {missing}"
+        ).fetchall()
+        for (sha,) in verbatim:
+            row = con.execute(
+                f"select sha256, source, dataset, url, fetched_at, size, body from {source} where sha256 = ?",
+                [sha],
+            ).fetchone()
+            stored, kind = _encoded(row[-1])
+            compressed += kind != "identity"
             con.execute(
-                "update raw.payloads set body = ?, encoding = ? where sha256 = ?", [stored, encoding, sha]
+                "insert into raw.payloads (sha256, source, dataset, url, fetched_at, size, body, encoding) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [*row[:-1], stored, kind],
             )
-            compressed += 1
     return compressed
 
 
