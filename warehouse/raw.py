@@ -21,7 +21,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.db import create_tables, document, transaction, upsert
+from warehouse.db import create_tables, document, merge, transaction, upsert
 
 DDL = """
 create table if not exists raw.payloads (
@@ -113,25 +113,9 @@ def archive(
     observed_at: datetime,
 ) -> Archived:
     sha = hashlib.sha256(body).hexdigest()
-    stored, encoding = _encoded(body)
     # The URL is part of the identity: two feeds of one source may send the same bytes in one run.
     fetch_id = f"{run_id}:{source}:{sha[:16]}:{hashlib.sha256(url.encode()).hexdigest()[:8]}"
-    inserted = upsert(
-        con,
-        "raw.payloads",
-        ["sha256"],
-        dict(
-            sha256=sha,
-            source=source,
-            dataset=dataset,
-            url=url,
-            fetched_at=observed_at,
-            size=len(body),
-            body=stored,
-            encoding=encoding,
-        ),
-        update=False,
-    )
+    inserted, _ = _store(con, sha, source, dataset, url, observed_at, body)
     upsert(
         con,
         "raw.fetches",
@@ -189,28 +173,42 @@ def copy_from(con: duckdb.DuckDBPyConnection, database: str) -> int:
         [database],
     ).fetchone()[0]
     encoding = "encoding" if has_encoding else "'identity'"
-    missing = "not exists (select 1 from raw.payloads t where t.sha256 = s.sha256)"
     compressed = 0
     with transaction(con):
-        con.execute(
-            f"insert into raw.payloads by name select * from {source} s where {encoding} <> 'identity' and {missing}"
+        merge(
+            con,
+            "raw.payloads",
+            ["sha256"],
+            f"select * from {source} where {encoding} <> 'identity'",
+            update=False,
         )
-        verbatim = con.execute(
-            f"select sha256 from {source} s where {encoding} = 'identity' and {missing}"
-        ).fetchall()
-        for (sha,) in verbatim:
+        verbatim = con.execute(f"select sha256 from {source} where {encoding} = 'identity'").fetchall()
+        for sha in verbatim:  # one body in memory at a time
             row = con.execute(
-                f"select sha256, source, dataset, url, fetched_at, size, body from {source} where sha256 = ?",
-                [sha],
+                f"select sha256, source, dataset, url, fetched_at, body from {source} where sha256 = ?", sha
             ).fetchone()
-            stored, kind = _encoded(row[-1])
-            compressed += kind != "identity"
-            con.execute(
-                "insert into raw.payloads (sha256, source, dataset, url, fetched_at, size, body, encoding) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [*row[:-1], stored, kind],
-            )
+            inserted, kind = _store(con, *row)
+            compressed += inserted and kind != "identity"
     return compressed
+
+
+def _store(
+    con, sha256: str, source: str, dataset: str, url: str, fetched_at: datetime, body: bytes
+) -> tuple[bool, str]:
+    """Store one payload's ``body`` under its ``sha256`` unless stored already, compressed where that
+    is smaller; returns whether it was new and the encoding chosen."""
+    stored, encoding = _encoded(body)
+    row = dict(
+        sha256=sha256,
+        source=source,
+        dataset=dataset,
+        url=url,
+        fetched_at=fetched_at,
+        size=len(body),
+        body=stored,
+        encoding=encoding,
+    )
+    return bool(upsert(con, "raw.payloads", ["sha256"], row, update=False)), encoding
 
 
 def _encoded(body: bytes) -> tuple[bytes, str]:
