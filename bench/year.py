@@ -8,7 +8,8 @@ come from ``bench.real_formats`` with its churn, and are archived into a fresh w
 ingest run per day, as a daily refresh leaves them. Then:
 
 - ``costcurve rebuild`` of the whole archive in a child process: wall time, per day, peak RSS; what
-  the replay spent reading each source (archive, parse, rules) and merging, from its own meta tables;
+  the replay spent reading each source (archive, rules, and waiting for the parse its child made
+  ahead: pipelines.readahead) and merging, from its own meta tables;
 - the database: the working file and the published snapshot, history rows per table;
 - the floor: the same parsed rows (each payload parsed once here) loaded with one INSERT per table
   into an empty DuckDB file, and the rebuild's ratio to it;
@@ -266,7 +267,7 @@ def run(days: int, work: Path) -> tuple[list[Result], dict[str, float]]:
     read_s = sum(v[0] for v in read.values())
     merge_s = sum(merge.values())
     say(
-        "  rebuild's read (archive + parse + rules) by source: "
+        "  rebuild's read (archive + rules + waiting for the child's parse) by source: "
         + "; ".join(f"{s} {v[0]:.0f} s ({v[1]:,} rows kept, {v[2]:,} rejected)" for s, v in read.items())
     )
     say("  rebuild's merge by dataset: " + "; ".join(f"{d} {v:.0f} s" for d, v in merge.items()))

@@ -34,7 +34,7 @@ import duckdb
 import polars as pl
 
 from pipelines import registry, rules
-from sources.base import Dataset, Reject, SourceError
+from sources.base import Dataset, ParseResult, Reject, SourceError
 from sources.http import Fetched, FetchError, Http, redact
 from sources.schemas import DATASETS
 from warehouse import db, history, meta, quarantine, raw
@@ -55,6 +55,10 @@ class Feed:
     payloads: list[Fetched] | None = None
     mode: str | None = None
     observed_at: datetime | None = None
+    # Each given payload's ``module.parse`` (with ``observed_at`` and the payload's redacted URL) made
+    # ahead of time elsewhere (pipelines.readahead): its result, the exception it raised, or None to
+    # parse it here.
+    parsed: list[ParseResult | Exception | None] | None = None
 
 
 @dataclass
@@ -292,7 +296,7 @@ def _read_source(
         )  # fmt: skip
         fetched_payloads = []
     _note_provenance(outcome, fetched_payloads)
-    for fetched in fetched_payloads:
+    for i, fetched in enumerate(fetched_payloads):
         url = redact(fetched.url)
         # An embedded snapshot is observed on its upstream's date, so that an offline run after a
         # live one adds the snapshot's past to history instead of rolling the present back to it.
@@ -301,8 +305,13 @@ def _read_source(
             con, run_id=run_id, source=module.NAME, dataset=dataset.name, mode=outcome.mode,
             url=url, body=fetched.body, observed_at=observed_at,
         )  # fmt: skip
+        ahead = feed.parsed[i] if feed.parsed else None
         try:
-            result = module.parse(fetched.body, observed_at=observed_at, origin=url)
+            if isinstance(ahead, Exception):
+                raise ahead
+            result = (
+                module.parse(fetched.body, observed_at=observed_at, origin=url) if ahead is None else ahead
+            )
             passed, rule_rejects = rules.apply(con, dataset.name, result.rows)
         except SourceError as e:
             errors.append(_named(module, e))

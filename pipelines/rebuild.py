@@ -4,10 +4,11 @@ Raw is the truth: after a parser or rule fix, replaying every archived fetch thr
 (pipelines.flow.run: stage, validate, merge) reproduces history as the fixed code would have built
 it. Each run's batch of a dataset is replayed together and under its original run id, so quarantine
 rows and source-run counts line up with the runs that fetched them; batches go in observation order,
-as the price-jump rule compares a row with the history before it. The fresh file replaces the working one only when
-the replay succeeded; the old file is kept beside it as ``costcurve.duckdb.before-rebuild``. Bodies an
-older costcurve archived verbatim are stored compressed in the fresh file (warehouse.raw), so a rebuild
-is also how an existing warehouse sheds that weight.
+as the price-jump rule compares a row with the history before it. A child process parses the coming
+batches while the warehouse takes the current one (pipelines.readahead). The fresh file replaces the
+working one only when the replay succeeded; the old file is kept beside it as
+``costcurve.duckdb.before-rebuild``. Bodies an older costcurve archived verbatim are stored compressed
+in the fresh file (warehouse.raw), so a rebuild is also how an existing warehouse sheds that weight.
 
 On a DuckLake the replay is built the same way, in a fresh local file beside the home, and then replaces
 the lake's tables in one commit (pipelines.migrate's copy, comments included), published as the rebuild
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import flow, registry
+from pipelines import flow, readahead, registry
 from sources.http import Fetched
 from warehouse import db, history, lake, raw
 
@@ -48,19 +49,26 @@ def replay(con: duckdb.DuckDBPyConnection, archive: Path | lake.Lake, progress: 
            order by min(f.observed_at) over (partition by f.run_id, f.dataset),
                     f.run_id, f.dataset, f.source, f.observed_at, f.fetch_id"""
     ).fetchall()
-    for (run_id, dataset), batch in groupby(fetches, key=lambda f: (f[0], f[1])):
-        feeds = [
-            flow.Feed(
-                registry.module_for(dataset, source),
-                [Fetched(url, raw.body(con, sha)) for *_, url, sha in payloads],
-                mode,
-                observed_at,
-            )
-            for (source, mode, observed_at), payloads in groupby(batch, key=lambda f: f[2:5])
-        ]
-        staged, stats = flow.run(con, dataset, feeds, run_id=run_id)
+    batches = (
+        readahead.Batch(
+            run_id,
+            dataset,
+            [
+                flow.Feed(
+                    registry.module_for(dataset, source),
+                    [Fetched(url, raw.body(con, sha)) for *_, url, sha in payloads],
+                    mode,
+                    observed_at,
+                )
+                for (source, mode, observed_at), payloads in groupby(batch, key=lambda f: f[2:5])
+            ],
+        )
+        for (run_id, dataset), batch in groupby(fetches, key=lambda f: (f[0], f[1]))
+    )
+    for batch in readahead.parsed_ahead(batches):
+        staged, stats = flow.run(con, batch.dataset, batch.feeds, run_id=batch.run_id)
         blocked = "" if stats else f": not merged, validation blocked it ({staged.verdict.summary})"
-        progress(f"replayed {run_id} {dataset}{blocked}")
+        progress(f"replayed {batch.run_id} {batch.dataset}{blocked}")
     return len(fetches)
 
 

@@ -131,7 +131,13 @@ def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
     match = " and ".join(f"h.{k} is not distinct from i.{k}" for k in dataset.key)
     dates = [c for c in ("valid_from", "valid_to") if c in frame.columns]
     declared = " or ".join(f"{d} is not null" for d in dates)
-    incoming = frame.select(_ROW, *dataset.key, *dates)  # noqa: F841 - read by DuckDB
+    incoming = frame.select(_ROW, *dataset.key, *dates, *columns)  # noqa: F841 - read by DuckDB
+    # Only pairs near or past the factor come back (as doubles, with a margin), to be judged exactly
+    # below: most of a day's rows match a version at the same price.
+    near = " or ".join(
+        f"(i.{c} <> 0 and h.{c} <> 0 and greatest(i.{c} / h.{c}, h.{c} / i.{c}) >= {factor * 0.999})"
+        for c in columns
+    )
     # Same start rule as history.merge: a declared date; an undeclared row of a key whose other rows
     # declare dates is the open start of that timeline; otherwise the key's latest version.
     versions = con.execute(
@@ -142,15 +148,19 @@ def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
                            else {_LATEST} end as _start
             from incoming
         )
-        select i.{_ROW}, h.valid_from as h_from, {", ".join(f"h.{c} as h_{c}" for c in columns)}
-        from i join history.{dataset.name} h on {match} and coalesce(h.valid_from, {_OPEN}) <= i._start
-        where i.valid_from is null
-        qualify row_number() over (partition by i.{_ROW} order by coalesce(h.valid_from, {_OPEN}) desc) = 1
+        select * from (
+            select i.{_ROW}, h.valid_from as h_from, {", ".join(f"h.{c} as h_{c}" for c in columns)},
+                   {near} as _near
+            from i join history.{dataset.name} h on {match} and coalesce(h.valid_from, {_OPEN}) <= i._start
+            where i.valid_from is null
+            qualify row_number() over (partition by i.{_ROW} order by coalesce(h.valid_from, {_OPEN}) desc) = 1
+        ) where _near
         """
     ).fetchall()
-    rows = dict(zip(frame[_ROW], frame.iter_rows(named=True), strict=True))
+    candidates = frame.filter(pl.col(_ROW).is_in([v[0] for v in versions]))
+    rows = dict(zip(candidates[_ROW], candidates.iter_rows(named=True), strict=True))
     out = {}
-    for index, since, *before in versions:
+    for index, since, *before, _ in versions:
         row = rows[index]
         moves = [
             (c, old, row[c]) for c, old in zip(columns, before, strict=True) if _jumps_by(row[c], old, factor)

@@ -61,7 +61,11 @@ class SourceError(Exception):
 
     def __init__(self, source: str, message: str):
         super().__init__(f"{source}: {message}")
-        self.source = source
+        self.source, self.message = source, message
+
+    def __reduce__(self):
+        # Rebuilt from both arguments, so it survives the trip back from a parsing child process.
+        return type(self), (self.source, self.message)
 
 
 @dataclass(frozen=True)

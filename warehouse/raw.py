@@ -194,9 +194,13 @@ def copy_from(con: duckdb.DuckDBPyConnection, database: str) -> int:
 
 def _store(
     con, sha256: str, source: str, dataset: str, url: str, fetched_at: datetime, body: bytes
-) -> tuple[bool, str]:
+) -> tuple[bool, str | None]:
     """Store one payload's ``body`` under its ``sha256`` unless stored already, compressed where that
-    is smaller; returns whether it was new and the encoding chosen."""
+    is smaller; returns whether it was new and the encoding chosen (None when it was not new)."""
+    # Checked before compressing: most fetches (an unchanged feed, every payload a rebuild replays)
+    # bring bytes the archive holds, and gzip of a real-size day's payloads costs ~0.4 s.
+    if con.execute("select 1 from raw.payloads where sha256 = ?", [sha256]).fetchone():
+        return False, None
     stored, encoding = _encoded(body)
     row = dict(
         sha256=sha256,
