@@ -39,6 +39,20 @@ class Batch:
     feeds: list[Feed]
 
 
+def refuse_in_a_starting_child() -> None:
+    """Raise when this process is a child still importing its parent's script.
+
+    ``spawn`` starts the child by importing the parent's ``__main__`` (as ``__mp_main__``). A script that
+    calls ``rebuild()`` outside ``if __name__ == "__main__":`` would call it again there, and that second
+    rebuild would remove the fresh file the first is writing. Refused before it touches anything: the
+    child then fails to start and the parent parses everything itself (``_submit``, ``_result``)."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(
+            "costcurve rebuild was called while a child process was importing your script; "
+            "call it under `if __name__ == '__main__':`"
+        )
+
+
 def parse(
     dataset: str, source: str, body: bytes, observed_at: datetime, origin: str
 ) -> ParseResult | Exception | None:

@@ -98,7 +98,9 @@ def _replay_into(fresh: Path, archive: Path | lake.Lake, run_id: str, progress: 
 
 def rebuild(progress: Callable[[str], None] = print) -> Path | str:
     """Rebuild the working warehouse from its own raw archive, then swap it in and publish; returns
-    where it is (the file, or the lake in words)."""
+    where it is (the file, or the lake in words). From a script, call it under
+    ``if __name__ == "__main__":`` (pipelines.readahead's child imports the script)."""
+    readahead.refuse_in_a_starting_child()
     configured = db.storage()
     if configured is not None:
         return _rebuild_lake(configured, progress)

@@ -2,18 +2,24 @@
 parsing here, read ahead of the batch being merged, and never the only way a payload gets parsed."""
 
 import pickle
+import subprocess
+import sys
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from pipelines import flow, readahead
+from pipelines.cli import main
 from sources import skypilot, vastai
 from sources.base import ParseResult, SourceError
 from sources.http import Fetched
 from warehouse import db
 
 OBSERVED = datetime(2026, 11, 3, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 LAMBDA = f"{skypilot.LIVE_URL}/lambda/vms.csv"
 
 
@@ -116,3 +122,32 @@ def test_flow_takes_the_parse_made_ahead_and_parses_what_was_not(tmp_path, fixtu
     assert "parsed ahead" in outcome.warnings
     assert outcome.status == "partial" and outcome.error == "vastai: no offers"
     assert errors == [("vastai: no offers",), (None,), (None,)]
+
+
+def test_a_script_calling_rebuild_unguarded_still_rebuilds_while_the_child_refuses(
+    costcurve_home, fixtures, tmp_path
+):
+    """spawn imports the parent's script in the child; a script calling rebuild() at its top level would
+    rebuild a second time there. The child refuses, and the parent parses everything itself."""
+    body = fixtures / "gpu_rates" / "skypilot_v8_lambda_vms.csv"
+    argv = ["ingest", "gpu_rates", str(body), "--source", "skypilot", "--observed-at", "2026-11-03"]
+    assert main(argv) == 0
+    before = history(costcurve_home)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from pipelines.rebuild import rebuild\n\nrebuild(lambda message: None)\nprint('rebuilt')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["rebuilt"]
+    assert "call it under `if __name__ == '__main__':`" in run.stderr
+    assert len(before) > 0 and history(costcurve_home) == before
+
+
+def history(home) -> list[tuple]:
+    with duckdb.connect(str(home / "costcurve.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select * exclude (payload_sha256, first_seen_at, last_seen_at, recorded_at) from history.gpu_rates order by all"
+        ).fetchall()
