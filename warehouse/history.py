@@ -313,6 +313,44 @@ def _held_frame(dataset, held: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
 
 
+def _segments_sql(key: list[str], values: list[str], *, undated: bool) -> str:
+    """The statement that makes ``_seg`` from ``_incoming``: each listed key's segments (from, to) and
+    row hash. ``undated``: no row of the payload declares a date."""
+    key_list, data_cols = ", ".join(key), ", ".join(key + values)
+    hashes = f"{_key_hash_expr(key)} as key_hash, {_hash_expr(values)} as row_hash"
+    # One row per key and start (parsers already keep the first; this makes it certain). By the
+    # key's columns: two keys sharing a hash must both reach the check after _spoken.
+    if undated:
+        # The daily case, a payload that declares no date: one segment per key, from its day on.
+        # The general statement below gives the same rows; its two window functions cost ~40% of it.
+        return f"""
+        create or replace temp table _seg as
+        select {data_cols}, {hashes}, $day as seg_from, {_POS_INF} as seg_to
+        from _incoming
+        qualify row_number() over (partition by {key_list} order by row_hash) = 1
+        """
+    return f"""
+        create or replace temp table _seg as
+        with hashed as (
+            select {data_cols}, valid_from, valid_to, {hashes} from _incoming
+        ), one as (
+            select *, bool_or(valid_from is not null or valid_to is not null)
+                          over (partition by key_hash) as dated
+            from hashed
+            qualify row_number() over (partition by {key_list}, valid_from order by row_hash) = 1
+        ), starts as (
+            select *, case when valid_from is not null then valid_from
+                           when dated then {_NEG_INF} else $day end as seg_from
+            from one
+        )
+        select * exclude (valid_from, valid_to, dated),
+               least(coalesce(valid_to, {_POS_INF}),
+                     coalesce(lead(seg_from) over (partition by key_hash order by seg_from), {_POS_INF}))
+                   as seg_to
+        from starts
+        """
+
+
 def merge(
     con: duckdb.DuckDBPyConnection,
     dataset,
@@ -344,6 +382,7 @@ def merge(
     if "valid_from" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Date).alias("valid_from"))
     con.register("_incoming", frame.select([*data_cols, "valid_from", "valid_to"]))
+    undated = frame.select(pl.col("valid_from", "valid_to").null_count()).row(0) == (frame.height,) * 2
     con.register("_held_rows", _held_frame(dataset, held or []))
     obs_day = observed_at.astimezone(UTC).date()
     snapshot = scope is not None and complete
@@ -353,34 +392,7 @@ def merge(
     con.execute("begin transaction")
     try:
         # 1. What this payload says: each listed key's segments (from, to) and coverage start.
-        _run(
-            con,
-            f"""
-            create or replace temp table _seg as
-            with hashed as (
-                select {", ".join(data_cols)}, valid_from, valid_to,
-                       {_key_hash_expr(key)} as key_hash, {_hash_expr(values)} as row_hash
-                from _incoming
-            ), one as (
-                select *, bool_or(valid_from is not null or valid_to is not null)
-                              over (partition by key_hash) as dated
-                from hashed
-                -- One row per key and start (parsers already keep the first; this makes it certain).
-                -- By the key's columns: two keys sharing a hash must both reach the check after _spoken.
-                qualify row_number() over (partition by {key_list}, valid_from order by row_hash) = 1
-            ), starts as (
-                select *, case when valid_from is not null then valid_from
-                               when dated then {_NEG_INF} else $day end as seg_from
-                from one
-            )
-            select * exclude (valid_from, valid_to, dated),
-                   least(coalesce(valid_to, {_POS_INF}),
-                         coalesce(lead(seg_from) over (partition by key_hash order by seg_from), {_POS_INF}))
-                       as seg_to
-            from starts
-            """,
-            params,
-        )
+        _run(con, _segments_sql(key, values, undated=undated), params)
         con.execute("create or replace temp table _held as select * from _held_rows")
         # 2. The keys this payload speaks for, with its coverage start c: every listed key, and
         #    (a whole snapshot) every key of its scope still in effect on its day that it neither

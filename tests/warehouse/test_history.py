@@ -319,3 +319,24 @@ def test_a_late_snapshot_counts_as_closed_only_the_keys_it_really_cut(con):
     stats = merge(con, [row("z", 3)], 5)
     assert (stats.closed, stats.inserted) == (1, 3)
     assert versions(con, "y") == [("y", Decimal("2"), date(2026, 11, 9), None)]
+
+
+def test_an_undated_payload_takes_a_shorter_statement_to_the_same_segments(con):
+    """The daily case (no row declares a date) skips the general statement's window functions; both
+    give the same rows and types, a repeated key deduplicated the same way."""
+    rows = [row("a", 1), row("b", 2), row("b", 3), row("c", 4, provider="q")]
+    con.register("_incoming", PRICES.frame(rows))
+    key, values = list(PRICES.key), list(PRICES.value_columns)
+    made = {}
+    for undated in (True, False):
+        con.execute(history._segments_sql(key, values, undated=undated), {"day": date(2026, 11, 3)})
+        made[undated] = (
+            con.execute("select * from _seg order by all").fetchall(),
+            con.execute("describe _seg").fetchall(),
+        )
+    assert made[True] == made[False]
+    segments = [(r[2], r[3], r[-2], r[-1]) for r in made[True][0]]
+    # From the payload's day to the open end (DuckDB's date 'infinity' reads back as date.max); of
+    # b's two rows the one with the smaller row hash, here the first.
+    day, open_end = date(2026, 11, 3), date.max
+    assert segments == [("a", 1, day, open_end), ("b", 2, day, open_end), ("c", 4, day, open_end)]
