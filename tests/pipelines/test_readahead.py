@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from pipelines import flow, readahead
 from pipelines.cli import main
@@ -88,12 +89,22 @@ class Unsendable(Exception):
         self.state = lambda: None  # a lambda does not pickle
 
 
-def test_an_error_that_cannot_come_back_leaves_the_payload_to_be_parsed_here(monkeypatch):
+class Unrebuilt(Exception):
+    def __init__(self, source, message):  # args holds one string: unpickling would call it with one
+        super().__init__(f"{source}: {message}")
+
+
+@pytest.mark.parametrize("error", [Unsendable(), Unrebuilt("vastai", "a parser bug")])
+def test_an_error_that_cannot_come_back_leaves_the_payload_to_be_parsed_here(monkeypatch, error):
     def broken(body, *, observed_at, origin):
-        raise Unsendable()
+        raise error
 
     monkeypatch.setattr(vastai, "parse", broken)
     assert readahead.parse("gpu_rates", "vastai", b"{}", OBSERVED, vastai.LIVE_URL) is None
+    # What does come back is the error itself.
+    monkeypatch.setattr(vastai, "parse", lambda body, **_: vastai._offers(b"[]"))
+    sent = readahead.parse("gpu_rates", "vastai", b"[]", OBSERVED, vastai.LIVE_URL)
+    assert isinstance(sent, SourceError) and str(sent) == "vastai: no offers"
     failed = Future()
     failed.set_exception(RuntimeError("the child died"))
     assert readahead._result(failed) is None
