@@ -148,7 +148,7 @@ def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
                            else {_LATEST} end as _start
             from incoming
         )
-        select * from (
+        select * exclude (_near) from (
             select i.{_ROW}, h.valid_from as h_from, {", ".join(f"h.{c} as h_{c}" for c in columns)},
                    {near} as _near
             from i join history.{dataset.name} h on {match} and coalesce(h.valid_from, {_OPEN}) <= i._start
@@ -160,7 +160,7 @@ def _jumps(con: duckdb.DuckDBPyConnection, dataset: Dataset, frame: pl.DataFrame
     candidates = frame.filter(pl.col(_ROW).is_in([v[0] for v in versions]))
     rows = dict(zip(candidates[_ROW], candidates.iter_rows(named=True), strict=True))
     out = {}
-    for index, since, *before, _ in versions:
+    for index, since, *before in versions:
         row = rows[index]
         moves = [
             (c, old, row[c]) for c, old in zip(columns, before, strict=True) if _jumps_by(row[c], old, factor)
